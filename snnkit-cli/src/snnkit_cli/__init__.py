@@ -1,0 +1,1 @@
+"""The ``snnkit`` command line."""

@@ -1,0 +1,5 @@
+"""``python -m snnkit_cli`` runs the ``snnkit`` command."""
+
+from snnkit_cli.main import main
+
+main()

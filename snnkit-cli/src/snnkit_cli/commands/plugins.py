@@ -1,0 +1,113 @@
+"""``snnkit plugins``: list registered components, or show one in detail."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from typing import Any
+
+import click
+
+from snnkit.errors import UnknownComponentError
+from snnkit.plugins import PluginManager, get_plugin_manager
+from snnkit.registry import KINDS, Component, Parameter
+
+
+@click.command("plugins")
+@click.argument("name", required=False)
+@click.option("--kind", "kind", metavar="KIND", help=f"Only this kind: {', '.join(KINDS)}.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins_command(name: str | None, kind: str | None, as_json: bool) -> None:
+    """List every registered component, or show NAME's parameters and documentation."""
+    manager = get_plugin_manager()
+    components = manager.components(kind)
+    if name is not None:
+        matches = [c for c in components if c.name == name]
+        if not matches:
+            raise UnknownComponentError(kind, "component", name, sorted({c.name for c in components}))
+        if as_json:
+            click.echo(json.dumps([_as_dict(c, detail=True) for c in matches], indent=2))
+        else:
+            click.echo("\n\n".join(_detail(c) for c in matches))
+        return
+    if as_json:
+        data = {"components": [_as_dict(c) for c in components], "failures": _failures(manager)}
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(_table(components))
+    for failure in _failures(manager):
+        click.echo(
+            f"failed: plugin {failure['plugin']!r} from {failure['distribution']} {failure['version']}: "
+            f"{failure['error']}",
+            err=True,
+        )
+
+
+def _status(c: Component[Any]) -> str:
+    return "available" if c.available else f"unavailable: {c.install}"
+
+
+def _table(components: list[Component[Any]]) -> str:
+    header = ("KIND", "NAME", "SUMMARY", "PROVIDED BY", "STATUS")
+    rows = [(c.kind, c.name, c.summary, str(c.provider), _status(c)) for c in components]
+    width = shutil.get_terminal_size((160, 24)).columns
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    others = sum(widths) - widths[2] + 2 * (len(header) - 1)
+    widths[2] = max(20, min(widths[2], width - others))
+    lines = []
+    for row in [header, *rows]:
+        cells = [cell if len(cell) <= w else cell[: w - 1] + "…" for cell, w in zip(row, widths)]
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(cells, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def _default(p: Parameter) -> str:
+    return "(required)" if p.required else repr(p.default)
+
+
+def _detail(c: Component[Any]) -> str:
+    lines = [
+        f"{c.name} ({KINDS[c.kind]}, kind {c.kind})",
+        f"provided by: {c.provider} (entry point {c.provider.plugin!r})",
+        f"status: {_status(c)}",
+        "parameters:",
+    ]
+    lines += [f"  {p.name}: {p.annotation or 'any'} = {_default(p)}" for p in c.parameters] or ["  (none)"]
+    return "\n".join([*lines, "", c.doc or c.summary])
+
+
+def _json_value(value: Any) -> Any:
+    try:
+        json.dumps(value, allow_nan=False)
+        return value
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _as_dict(c: Component[Any], *, detail: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "kind": c.kind,
+        "name": c.name,
+        "summary": c.summary,
+        "distribution": c.provider.distribution,
+        "version": c.provider.version,
+        "entry_point": c.provider.plugin,
+        "available": c.available,
+        "install": c.install or None,
+        "parameters": [
+            {
+                "name": p.name,
+                "annotation": p.annotation,
+                "required": p.required,
+                "default": None if p.required else _json_value(p.default),
+            }
+            for p in c.parameters
+        ],
+    }
+    if detail:
+        data["doc"] = c.doc
+    return data
+
+
+def _failures(manager: PluginManager) -> list[dict[str, str]]:
+    return [f._asdict() for f in manager.failures]

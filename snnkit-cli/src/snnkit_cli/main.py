@@ -1,0 +1,40 @@
+"""The ``snnkit`` click group: built-in commands plus those plugins add through the commands hook."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+import snnkit
+from snnkit.errors import SnnkitError
+from snnkit.plugins import get_plugin_manager
+from snnkit_cli.commands.plugins import plugins_command
+
+USAGE_ERROR = 2
+
+
+class SnnkitGroup(click.Group):
+    """Turns snnkit's own errors into a one-line message and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SnnkitError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(USAGE_ERROR)
+
+
+@click.group(cls=SnnkitGroup)
+@click.version_option(snnkit.__version__, prog_name="snnkit")
+def cli() -> None:
+    """snnkit: spiking neural networks on PyTorch, extended through plugins."""
+
+
+cli.add_command(plugins_command)
+
+
+def main() -> None:
+    """Console-script entry point: add plugins' commands, then run."""
+    get_plugin_manager().hook.snnkit_register_commands(cli=cli)
+    cli(prog_name="snnkit")

@@ -1,0 +1,45 @@
+"""snnkit: spiking neural networks on PyTorch, extended through plugins.
+
+The core holds the interfaces, the :class:`Network` that runs them and the plugin manager; every
+concrete model comes from a plugin found through the ``snnkit`` entry-point group.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from snnkit.connections import Connection
+from snnkit.context import Activity, Context, NoState
+from snnkit.encoders import Encoder
+from snnkit.errors import SnnkitError
+from snnkit.hookspecs import hookimpl
+from snnkit.learning import LearningRule
+from snnkit.monitors import Monitor
+from snnkit.network import Network, NetworkState
+from snnkit.neurons import NeuronGroup
+from snnkit.pipelines import Pipeline
+from snnkit.plugins import PluginManager, get_plugin_manager
+from snnkit.registry import Component, Registry
+
+try:
+    __version__ = version("snnkit-core")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"
+
+__all__ = [
+    "Activity",
+    "Component",
+    "Connection",
+    "Context",
+    "Encoder",
+    "LearningRule",
+    "Monitor",
+    "Network",
+    "NetworkState",
+    "NeuronGroup",
+    "NoState",
+    "Pipeline",
+    "PluginManager",
+    "Registry",
+    "SnnkitError",
+    "get_plugin_manager",
+    "hookimpl",
+]

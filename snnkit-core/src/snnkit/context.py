@@ -1,0 +1,37 @@
+"""Values handed to components on every simulation step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a step needs besides tensors; built once per :meth:`Network.run`, not per step.
+
+    Attributes:
+        dt: simulation time step (ms).
+        learning: whether plastic quantities (weights, adaptive thresholds) may change: true in
+            ``train()`` mode when ``run(learning=True)``.
+        generator: the network's random generator on its device; stochastic models draw from it
+            so that a seed repeats a run exactly.
+    """
+
+    dt: float = 1.0
+    learning: bool = False
+    generator: torch.Generator | None = None
+
+
+class Activity(NamedTuple):
+    """A layer's spikes ``[batch, *shape]`` (bool) and, when the layer keeps one, its spike trace."""
+
+    spikes: Tensor
+    trace: Tensor | None
+
+
+class NoState(NamedTuple):
+    """The state of a component that keeps none."""

@@ -1,0 +1,20 @@
+"""The dataset interface.
+
+A dataset component is a callable returning a ``torch.utils.data.Dataset`` whose items are
+``(data, label)`` pairs of tensors; an encoder turns ``data`` into spikes. The factory takes at
+least ``root`` (where files live) and ``train`` (which split)::
+
+    def mnist(root: str | None = None, train: bool = True, download: bool = True) -> Dataset: ...
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from torch.utils.data import Dataset
+
+
+class DatasetFactory(Protocol):
+    """Builds a dataset of ``(data, label)`` pairs."""
+
+    def __call__(self, *, root: str | None = None, train: bool = True, **params: Any) -> Dataset[Any]: ...

@@ -1,0 +1,121 @@
+"""Errors raised by snnkit: one type per failure, each rendering one helpful sentence.
+
+Every error keeps its facts as attributes (``kind``, ``name``, ``known``, ...) so that callers such
+as the CLI can act on them without parsing the message.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+
+def closest(name: str, candidates: Iterable[str], n: int = 1) -> list[str]:
+    """Return the ``n`` candidates closest to ``name`` (``difflib.get_close_matches``)."""
+    return difflib.get_close_matches(name, list(candidates), n=n, cutoff=0.6)
+
+
+def _did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    match = closest(name, candidates)
+    return f"; did you mean {match[0]!r}?" if match else "."
+
+
+class SnnkitError(Exception):
+    """Base class of every error that snnkit raises on purpose."""
+
+
+class UnknownKindError(SnnkitError, KeyError):
+    """A component kind that does not exist, e.g. ``'neuron'`` for ``'neurons'``."""
+
+    def __init__(self, kind: str, known: Sequence[str]) -> None:
+        self.kind, self.known = kind, sorted(known)
+        super().__init__(
+            f"unknown component kind {kind!r}{_did_you_mean(kind, self.known)}"
+            f" Known kinds: {', '.join(self.known)}."
+        )
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class UnknownComponentError(SnnkitError, KeyError):
+    """A component name that no plugin registered for that kind."""
+
+    def __init__(self, kind: str | None, noun: str, name: str, known: Sequence[str]) -> None:
+        self.kind, self.name, self.known = kind, name, sorted(known)
+        self.suggestions = closest(name, self.known)
+        listing = ", ".join(self.known) if self.known else "none are installed"
+        command = f"snnkit plugins --kind {kind}" if kind else "snnkit plugins"
+        super().__init__(
+            f"unknown {noun} {name!r}{_did_you_mean(name, self.known)}"
+            f" Known {noun}s: {listing} (run `{command}`)."
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class DuplicateComponentError(SnnkitError):
+    """Two plugins registered the same name for the same kind."""
+
+    def __init__(self, kind: str, name: str, first: str, second: str) -> None:
+        self.kind, self.name, self.first, self.second = kind, name, first, second
+        super().__init__(
+            f"{kind} component {name!r} is registered twice: by {first} and by {second}."
+            f" Uninstall one, or disable one entry point with SNNKIT_DISABLE_PLUGINS."
+        )
+
+
+class InvalidNameError(SnnkitError, ValueError):
+    """A registered name that is not lowercase kebab-case."""
+
+    def __init__(self, kind: str, name: object, provider: str) -> None:
+        self.kind, self.name, self.provider = kind, name, provider
+        super().__init__(
+            f"{provider} registered the {kind} component {name!r}: names must be lowercase"
+            " kebab-case strings such as 'lif' or 'post-pre'."
+        )
+
+
+class PluginHookError(SnnkitError):
+    """A plugin implements a hook that snnkit does not define (usually a misspelling)."""
+
+    def __init__(self, plugin: str, provider: str, hook: str, known: Sequence[str]) -> None:
+        self.plugin, self.provider, self.hook = plugin, provider, hook
+        super().__init__(
+            f"plugin {plugin!r} from {provider} implements unknown hook {hook!r}"
+            f"{_did_you_mean(hook, known)} Fix the plugin, or disable it with"
+            f" SNNKIT_DISABLE_PLUGINS={plugin}."
+        )
+
+
+class ParameterError(SnnkitError, TypeError):
+    """Unknown, missing or mistyped parameters given to a component."""
+
+    def __init__(self, component: str, problem: str, accepted: Sequence[str]) -> None:
+        self.component, self.problem, self.accepted = component, problem, list(accepted)
+        listing = ", ".join(self.accepted) if self.accepted else "none"
+        super().__init__(f"{component}: {problem}. Accepted parameters: {listing}.")
+
+
+class ComponentUnavailableError(SnnkitError, ImportError):
+    """A component whose optional dependency is not installed."""
+
+    def __init__(self, kind: str, name: str, missing: Sequence[str], install: str) -> None:
+        self.kind, self.name, self.missing, self.install = kind, name, list(missing), install
+        super().__init__(
+            f"{kind} component {name!r} needs {', '.join(self.missing)}, which is not installed."
+            f" Install it with: {install}"
+        )
+
+
+class ShapeError(SnnkitError, ValueError):
+    """A tensor or component whose shape does not fit where it is used."""
+
+    def __init__(self, where: str, expected: object, received: object) -> None:
+        self.where, self.expected, self.received = where, expected, received
+        super().__init__(f"{where}: expected shape {expected}, received {received}.")
+
+
+class NetworkError(SnnkitError, ValueError):
+    """A network built or run in a way that cannot work (unknown layer, duplicate name, ...)."""

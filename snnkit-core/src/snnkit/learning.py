@@ -1,0 +1,50 @@
+"""The learning-rule interface that learning-rule plugins implement."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from snnkit.connections import Connection
+from snnkit.context import Activity, Context, NoState
+
+
+class LearningRule(nn.Module, ABC):
+    """A plasticity rule attached to one connection (``network.add_connection(..., rule=...)``).
+
+    The network calls :meth:`forward` once per step, after the layers have integrated, and only
+    while ``ctx.learning`` is true (``train()`` mode and ``run(learning=True)``); afterwards it calls
+    ``connection.constrain()``.
+
+    ``pre`` is the activity the connection delivered this step (the source's spikes and trace
+    from the previous step, matching the one-step synaptic delay); ``post`` is the target's activity
+    of this step. ``reward`` is ``None`` or a tensor ``[batch]`` from ``Network.run(reward=...)``.
+    A rule updates ``connection.weight`` in place and returns its next state; rule state (e.g.
+    eligibility traces) is a ``NamedTuple`` from :meth:`initial_state`, owned by the network.
+    """
+
+    def initial_state(
+        self,
+        connection: Connection,
+        batch_size: int,
+        *,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> NamedTuple:
+        """Transient state for ``batch_size`` samples; none by default."""
+        return NoState()
+
+    @abstractmethod
+    def forward(
+        self,
+        connection: Connection,
+        pre: Activity,
+        post: Activity,
+        state: Any,
+        ctx: Context,
+        reward: Tensor | None = None,
+    ) -> Any:
+        """Update ``connection.weight`` for one step and return the next rule state."""

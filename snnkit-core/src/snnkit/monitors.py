@@ -1,0 +1,31 @@
+"""The monitor interface: components that observe a layer or connection every step."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+
+from torch import Tensor
+
+
+class Monitor(ABC):
+    """Observes the variables ``variables`` of one layer or connection, ``target``, every step.
+
+    The network checks at ``add_monitor`` that the target exists and has those variables (a layer
+    has ``"s"``, ``"trace"`` when it keeps one, and its state fields; a connection has ``"weight"``
+    and its state fields), then calls :meth:`record` after the learning rules of each step with
+    the current values, each with a leading batch dimension where the variable has one.
+    """
+
+    def __init__(self, target: str, variables: Sequence[str] = ("s",)) -> None:
+        if isinstance(variables, str):
+            variables = (variables,)
+        self.target = target
+        self.variables = tuple(variables)
+
+    @abstractmethod
+    def record(self, values: Mapping[str, Tensor]) -> None:
+        """Take one step's values, keyed by variable name. Do not keep references to be mutated."""
+
+    def reset(self) -> None:  # noqa: B027 - optional hook, most monitors override it
+        """Forget what was recorded (called by ``Network.reset_state``)."""

@@ -1,0 +1,385 @@
+"""The Network: layers of neurons, connections between them, learning rules and monitors, stepped
+on a fixed clock.
+
+Step semantics (the same for every network, whatever the order things were added in). Within
+each step of ``dt`` ms:
+
+1. every connection delivers its source layer's spikes **from the previous step** (a one-step
+   synaptic delay);
+2. every layer integrates the delivered input plus any external input of this step and emits
+   spikes (``clamp`` then forces spikes on where asked);
+3. while learning, every learning rule updates its connection, which then re-applies its weight
+   bounds and normalisation;
+4. every monitor records.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from snnkit.connections import Connection
+from snnkit.context import Activity, Context
+from snnkit.errors import NetworkError, ShapeError, closest
+from snnkit.learning import LearningRule
+from snnkit.monitors import Monitor
+from snnkit.neurons import NeuronGroup, as_shape
+from snnkit.plugins import PluginManager, get_plugin_manager
+
+
+@dataclass
+class NetworkState:
+    """The transient state of a network for one batch size; reset by ``Network.reset_state``."""
+
+    batch_size: int
+    layers: dict[str, Any] = field(default_factory=dict)
+    spikes: dict[str, Tensor] = field(default_factory=dict)
+    traces: dict[str, Tensor | None] = field(default_factory=dict)
+    connections: dict[str, Any] = field(default_factory=dict)
+    rules: dict[str, Any] = field(default_factory=dict)
+    time: int = 0  # steps simulated since the last reset
+
+
+class Network(nn.Module):
+    """A clock-driven spiking network with a batch dimension.
+
+    Args:
+        dt: simulation time step (ms).
+        seed: seed of the network's random generators (weight initialisation, stochastic neurons);
+            ``None`` draws one at random. The same seed repeats a run exactly on CPU.
+        plugins: where names such as ``"lif"`` are looked up; defaults to the process-wide
+            plugin manager loaded from entry points.
+
+    >>> net = Network(dt=1.0, seed=0)
+    >>> net.add_layer("in", "input", 100)  # doctest: +SKIP
+    >>> net.add_layer("exc", "lif", 10)  # doctest: +SKIP
+    >>> net.add_connection("in", "exc", "dense")  # doctest: +SKIP
+    >>> net.run({"in": torch.rand(250, 1, 100) < 0.05}, time=250)  # doctest: +SKIP
+
+    ``state_dict()`` holds everything learned (weights, adaptive thresholds); the transient state
+    (membrane potentials, traces) is :attr:`state`, rebuilt by :meth:`reset_state` and whenever the
+    batch size of the inputs changes.
+    """
+
+    def __init__(self, dt: float = 1.0, *, seed: int | None = None, plugins: PluginManager | None = None) -> None:
+        super().__init__()
+        if not dt > 0:
+            raise ValueError(f"dt must be a positive time step in ms, got {dt}")
+        self.dt = float(dt)
+        self.seed = seed if seed is not None else int.from_bytes(os.urandom(7), "little")
+        self.layers = nn.ModuleDict()
+        self.connections = nn.ModuleDict()
+        self.rules = nn.ModuleDict()
+        self.monitors: dict[str, Monitor] = {}
+        self.edges: dict[str, tuple[str, str]] = {}  # connection name -> (source, target)
+        self.state: NetworkState | None = None
+        self._plugins = plugins
+        self._generators: dict[torch.device, torch.Generator] = {}
+        # Moves with .to(), so it tells the network's device and float dtype; not saved.
+        self.register_buffer("_anchor", torch.empty(0), persistent=False)
+
+    # -- building --------------------------------------------------------------------------------
+
+    @property
+    def plugins(self) -> PluginManager:
+        if self._plugins is None:
+            self._plugins = get_plugin_manager()
+        return self._plugins
+
+    @property
+    def device(self) -> torch.device:
+        return self._anchor.device
+
+    def generator(self, device: torch.device | str | None = None) -> torch.Generator:
+        """The network's seeded random generator on ``device`` (default: the network's)."""
+        device = torch.device(device) if device is not None else self.device
+        if device not in self._generators:
+            self._generators[device] = torch.Generator(device=device).manual_seed(self.seed)
+        return self._generators[device]
+
+    def add_layer(
+        self, name: str, neuron: str | NeuronGroup, shape: int | tuple[int, ...] | None = None, **params: Any
+    ) -> NeuronGroup:
+        """Add a layer of neurons: a plugin name with its ``shape`` and parameters, or a ``NeuronGroup``.
+
+        >>> net.add_layer("exc", "lif", 100, tau_mem=50.0)  # doctest: +SKIP
+        """
+        self._check_new_name(name, self.layers, "layer")
+        if isinstance(neuron, str):
+            if shape is None:
+                raise NetworkError(f"layer {name!r}: give its shape, e.g. add_layer({name!r}, {neuron!r}, 100)")
+            layer = self.plugins.build("neurons", neuron, as_shape(shape), **params)
+        else:
+            layer = self.plugins.build("neurons", neuron, **params)
+            if shape is not None and as_shape(shape) != getattr(layer, "shape", None):
+                raise ShapeError(f"layer {name!r}", as_shape(shape), getattr(layer, "shape", None))
+        if not isinstance(layer, NeuronGroup):
+            raise NetworkError(f"layer {name!r}: expected a NeuronGroup, got {type(layer).__name__}")
+        self.layers[name] = layer.to(self.device)
+        self.state = None
+        return layer
+
+    def add_connection(
+        self,
+        source: str,
+        target: str,
+        connection: str | Connection = "dense",
+        *,
+        rule: str | LearningRule | None = None,
+        name: str | None = None,
+        **params: Any,
+    ) -> Connection:
+        """Connect layer ``source`` to layer ``target``; returns the connection.
+
+        Args:
+            connection: a connection plugin name (built with the layers' shapes and ``params``)
+                or a ``Connection`` whose shapes match the layers.
+            rule: a learning-rule plugin name or a ``LearningRule`` that updates this connection.
+            name: the connection's name, ``"source->target"`` by default.
+        """
+        src, tgt = self._layer(source, "source"), self._layer(target, "target")
+        name = name or f"{source}->{target}"
+        self._check_new_name(name, self.connections, "connection")
+        if isinstance(connection, str):
+            component = self.plugins.get("connections", connection)
+            if "generator" in {p.name for p in component.parameters} and "generator" not in params:
+                params["generator"] = self.generator("cpu")
+            conn = component.build(src.shape, tgt.shape, **params)
+        else:
+            conn = self.plugins.build("connections", connection, **params)
+        if not isinstance(conn, Connection):
+            raise NetworkError(f"connection {name!r}: expected a Connection, got {type(conn).__name__}")
+        if conn.source_shape != src.shape:
+            raise ShapeError(f"connection {name!r} source (layer {source!r})", src.shape, conn.source_shape)
+        if conn.target_shape != tgt.shape:
+            raise ShapeError(f"connection {name!r} target (layer {target!r})", tgt.shape, conn.target_shape)
+        self.connections[name] = conn.to(self.device)
+        self.edges[name] = (source, target)
+        if rule is not None:
+            learning_rule = self.plugins.build("learning_rules", rule)
+            if not isinstance(learning_rule, LearningRule):
+                raise NetworkError(f"connection {name!r}: rule must be a LearningRule, got {type(learning_rule).__name__}")
+            self.rules[name] = learning_rule.to(self.device)
+        self.state = None
+        return conn
+
+    def add_monitor(self, name: str, monitor: str | Monitor, **params: Any) -> Monitor:
+        """Add a monitor: a plugin name with its parameters (``target``, ``variables``, ...) or a ``Monitor``.
+
+        >>> net.add_monitor("exc-spikes", "state", target="exc", variables=["s", "v"])  # doctest: +SKIP
+        """
+        if name in self.monitors:
+            raise NetworkError(f"a monitor named {name!r} already exists")
+        built = self.plugins.build("monitors", monitor, **params)
+        if not isinstance(built, Monitor):
+            raise NetworkError(f"monitor {name!r}: expected a Monitor, got {type(built).__name__}")
+        available = self._variables(built.target)
+        for variable in built.variables:
+            if variable not in available:
+                match = closest(variable, available)
+                hint = f"; did you mean {match[0]!r}?" if match else "."
+                raise NetworkError(
+                    f"monitor {name!r}: {built.target!r} has no variable {variable!r}{hint}"
+                    f" Its variables: {', '.join(available)}."
+                )
+        self.monitors[name] = built
+        return built
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def reset_state(self) -> None:
+        """Forget the transient state (potentials, traces, delays) and every monitor's recording."""
+        self.state = None
+        for monitor in self.monitors.values():
+            monitor.reset()
+
+    @torch.no_grad()
+    def run(
+        self,
+        inputs: Mapping[str, Tensor] | None,
+        time: int,
+        *,
+        reward: float | Tensor | None = None,
+        clamp: Mapping[str, Tensor] | None = None,
+        learning: bool = True,
+    ) -> None:
+        """Simulate ``time`` steps, continuing from the current state.
+
+        Args:
+            inputs: external input per layer name, ``[time, batch, *shape]``: spikes for ``input``
+                layers, input added to the membrane for others. Layers not named get none.
+            time: number of steps of ``dt`` ms.
+            reward: for reward-modulated rules: a number, a tensor ``[batch]`` held for the whole
+                run, or ``[time, batch]`` per step.
+            clamp: per layer name, a boolean tensor ``[time, batch, *shape]``, ``[batch, *shape]``
+                or ``[*shape]`` of neurons forced to spike.
+            learning: ``False`` freezes every plastic quantity for this run, as ``eval()`` does.
+        """
+        if not isinstance(time, int) or isinstance(time, bool) or time < 1:
+            raise ValueError(f"time must be a positive number of steps, got {time!r}")
+        inputs = dict(inputs or {})
+        batch = self._batch_size(inputs, time)
+        if self.state is None or self.state.batch_size != batch:
+            self.state = self._initial_state(batch)
+        state = self.state
+        device, dtype = self.device, self._anchor.dtype
+        external = {k: v.to(device=device, dtype=dtype) for k, v in inputs.items()}
+        clamps = {k: self._clamp(k, v, time, batch) for k, v in (clamp or {}).items()}
+        reward_at = self._reward(reward, time, batch)
+        ctx = Context(dt=self.dt, learning=self.training and learning, generator=self.generator())
+        layers = list(self.layers.items())
+        edges = [(n, self.connections[n], s, t) for n, (s, t) in self.edges.items()]
+        rules = [(n, rule, self.connections[n], *self.edges[n]) for n, rule in self.rules.items()]
+        monitors = [(m, self._reader(m)) for m in self.monitors.values()]
+        check_shapes = True
+        for step in range(time):
+            drive: dict[str, Tensor] = {}
+            for name, conn, source, target in edges:
+                out, state.connections[name] = conn(state.spikes[source], state.connections[name])
+                if check_shapes and tuple(out.shape) != (batch, *conn.target_shape):
+                    raise ShapeError(
+                        f"connection {name!r} output to layer {target!r}", (batch, *conn.target_shape), tuple(out.shape)
+                    )
+                drive[target] = out if target not in drive else drive[target] + out
+            check_shapes = False
+            spikes: dict[str, Tensor] = {}
+            traces: dict[str, Tensor | None] = {}
+            for name, layer in layers:
+                x = drive.get(name)
+                if name in external:
+                    x = external[name][step] if x is None else x + external[name][step]
+                if x is None:
+                    x = torch.zeros((batch, *layer.shape), device=device, dtype=dtype)
+                s, state.layers[name] = layer(x, state.layers[name], ctx)
+                if name in clamps:
+                    c = clamps[name]
+                    s = s | (c[step] if c.dim() == s.dim() + 1 else c)
+                spikes[name] = s
+                trace = state.traces[name]
+                traces[name] = None if trace is None else layer.update_trace(trace, s, self.dt)
+            if ctx.learning:
+                r = reward_at(step)
+                for name, rule, conn, source, target in rules:
+                    pre = Activity(state.spikes[source], state.traces[source])
+                    post = Activity(spikes[target], traces[target])
+                    state.rules[name] = rule(conn, pre, post, state.rules[name], ctx, r)
+                    conn.constrain()
+            state.spikes, state.traces = spikes, traces
+            state.time += 1
+            for monitor, read in monitors:
+                monitor.record(read())
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _initial_state(self, batch: int) -> NetworkState:
+        device, dtype = self.device, self._anchor.dtype
+        state = NetworkState(batch_size=batch)
+        for name, layer in self.layers.items():
+            state.layers[name] = layer.initial_state(batch, device=device, dtype=dtype)
+            state.spikes[name] = torch.zeros((batch, *layer.shape), device=device, dtype=torch.bool)
+            has_trace = layer.trace_tau is not None
+            state.traces[name] = torch.zeros((batch, *layer.shape), device=device, dtype=dtype) if has_trace else None
+        for name, conn in self.connections.items():
+            state.connections[name] = conn.initial_state(batch, device=device, dtype=dtype)
+        for name, rule in self.rules.items():
+            state.rules[name] = rule.initial_state(self.connections[name], batch, device=device, dtype=dtype)
+        return state
+
+    def _batch_size(self, inputs: Mapping[str, Tensor], time: int) -> int:
+        batch = None
+        for name, x in inputs.items():
+            layer = self._layer(name, "input")
+            if not isinstance(x, Tensor):
+                raise NetworkError(f"input for layer {name!r} must be a tensor, got {type(x).__name__}")
+            expected = (time, batch or "batch", *layer.shape)
+            if x.dim() != 2 + len(layer.shape) or x.shape[0] != time or tuple(x.shape[2:]) != layer.shape:
+                raise ShapeError(f"input for layer {name!r} ([time, batch, *shape])", expected, tuple(x.shape))
+            if batch is not None and x.shape[1] != batch:
+                raise ShapeError(f"input for layer {name!r}: every input must have the same batch size", expected, tuple(x.shape))
+            batch = x.shape[1]
+        if batch is None:
+            batch = self.state.batch_size if self.state is not None else 1
+        return batch
+
+    def _clamp(self, name: str, mask: Tensor, time: int, batch: int) -> Tensor:
+        shape = self._layer(name, "clamp").shape
+        allowed = [(time, batch, *shape), (batch, *shape), shape]
+        if tuple(mask.shape) not in allowed:
+            raise ShapeError(f"clamp for layer {name!r}", " or ".join(map(str, allowed)), tuple(mask.shape))
+        return mask.to(device=self.device, dtype=torch.bool)
+
+    def _reward(self, reward: float | Tensor | None, time: int, batch: int) -> Callable[[int], Tensor | None]:
+        if reward is None:
+            return lambda step: None
+        r = torch.as_tensor(reward, dtype=self._anchor.dtype, device=self.device)
+        if r.dim() == 0:
+            r = r.expand(batch)
+        if tuple(r.shape) == (batch,):
+            return lambda step: r
+        if tuple(r.shape) == (time, batch):
+            return lambda step: r[step]
+        raise ShapeError("reward", f"() or ({batch},) or ({time}, {batch})", tuple(r.shape))
+
+    def _variables(self, target: str) -> list[str]:
+        if target in self.layers:
+            layer = self.layers[target]
+            fields = layer.initial_state(1, device=self.device)._fields
+            return ["s", *(["trace"] if layer.trace_tau is not None else []), *fields]
+        if target in self.connections:
+            return ["weight", *self.connections[target].initial_state(1, device=self.device)._fields]
+        known = [*self.layers, *self.connections]
+        match = closest(target, known)
+        hint = f"; did you mean {match[0]!r}?" if match else "."
+        raise NetworkError(f"monitor target {target!r} is neither a layer nor a connection{hint} Known: {', '.join(known)}.")
+
+    def _reader(self, monitor: Monitor) -> Callable[[], dict[str, Tensor]]:
+        target, variables = monitor.target, monitor.variables
+
+        def read() -> dict[str, Tensor]:
+            state = self.state
+            assert state is not None
+            if target in self.layers:
+                values = {"s": state.spikes[target], "trace": state.traces[target], **state.layers[target]._asdict()}
+            else:
+                values = {"weight": self.connections[target].weight, **state.connections[target]._asdict()}
+            return {v: values[v] for v in variables}
+
+        return read
+
+    def _layer(self, name: str, role: str) -> NeuronGroup:
+        if name not in self.layers:
+            match = closest(name, list(self.layers))
+            hint = f"; did you mean {match[0]!r}?" if match else "."
+            known = ", ".join(self.layers) or "none yet"
+            raise NetworkError(f"{role} layer {name!r} does not exist{hint} Layers: {known}.")
+        return self.layers[name]  # type: ignore[return-value]
+
+    @staticmethod
+    def _check_new_name(name: str, taken: Mapping[str, Any], what: str) -> None:
+        if not isinstance(name, str) or not name or "." in name:
+            raise NetworkError(f"{what} names must be non-empty strings without '.', got {name!r}")
+        if name in taken:
+            raise NetworkError(f"a {what} named {name!r} already exists")
+
+    def _apply(self, fn: Callable[[Tensor], Tensor], *args: Any, **kwargs: Any) -> Network:
+        """Move the transient state along with the modules (``.to(device)``, ``.double()``, ...)."""
+        super()._apply(fn, *args, **kwargs)
+        if self.state is not None:
+            s = self.state
+
+            def move(x: Any) -> Any:
+                if isinstance(x, Tensor):
+                    return fn(x)
+                if isinstance(x, tuple) and hasattr(x, "_fields"):
+                    return type(x)(*(move(v) for v in x))
+                return x
+
+            for group in (s.layers, s.spikes, s.traces, s.connections, s.rules):
+                for key, value in group.items():
+                    group[key] = move(value)
+        return self

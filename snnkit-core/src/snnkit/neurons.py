@@ -1,0 +1,84 @@
+"""The neuron-group interface that neuron-model plugins implement."""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from snnkit.context import Context
+
+
+def as_shape(shape: int | Sequence[int]) -> tuple[int, ...]:
+    """Normalise ``100`` or ``(28, 28)`` to a tuple of positive ints."""
+    dims = (shape,) if isinstance(shape, int) else tuple(shape)
+    if not dims or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in dims):
+        raise ValueError(f"a shape must be a positive int or a sequence of them, got {shape!r}")
+    return dims
+
+
+class NeuronGroup(nn.Module, ABC):
+    """A group of neurons of one model, stepped by a :class:`~snnkit.Network`.
+
+    The contract (checked for any plugin by ``snnkit.testing.NeuronContract``):
+
+    * ``shape`` is the shape of one sample; every tensor has a leading batch dimension.
+    * Transient state (membrane potentials, refractory counters) is a ``NamedTuple`` of tensors
+      returned by :meth:`initial_state` and threaded through :meth:`forward` by the network, which
+      owns it. Learned per-neuron quantities (e.g. adaptive thresholds) are buffers, so they land
+      in ``state_dict``; they may only change when ``ctx.learning`` is true.
+    * :meth:`forward` maps the summed input of one step ``[batch, *shape]`` to boolean spikes of
+      the same shape and the next state. It must not keep anything on ``self`` between steps.
+    * Monitors can record ``"s"`` (spikes), ``"trace"`` (when ``trace_tau`` is set) and every
+      field of the state by name.
+
+    Args:
+        shape: neurons in the group, an int or a tuple such as ``(28, 28)``.
+        trace_tau: time constant (ms) of the spike trace kept for learning rules; ``None`` keeps
+            no trace.
+        trace_additive: ``True`` adds 1 to the trace per spike; ``False`` resets it to 1.
+    """
+
+    def __init__(
+        self,
+        shape: int | Sequence[int],
+        *,
+        trace_tau: float | None = None,
+        trace_additive: bool = False,
+    ) -> None:
+        super().__init__()
+        self.shape = as_shape(shape)
+        if trace_tau is not None and trace_tau <= 0:
+            raise ValueError(f"trace_tau must be a positive time constant in ms, got {trace_tau}")
+        self.trace_tau = trace_tau
+        self.trace_additive = trace_additive
+
+    @property
+    def size(self) -> int:
+        """Number of neurons in one sample."""
+        return math.prod(self.shape)
+
+    @abstractmethod
+    def initial_state(
+        self, batch_size: int, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
+    ) -> NamedTuple:
+        """The resting state for ``batch_size`` samples."""
+
+    @abstractmethod
+    def forward(self, input: Tensor, state: Any, ctx: Context) -> tuple[Tensor, Any]:
+        """Advance one step of ``ctx.dt`` ms: ``input`` ``[batch, *shape]`` to ``(spikes, state)``."""
+
+    def update_trace(self, trace: Tensor, spikes: Tensor, dt: float) -> Tensor:
+        """Decay ``trace`` by ``exp(-dt / trace_tau)``, then add 1 or reset to 1 where spiking."""
+        assert self.trace_tau is not None
+        decayed = trace * math.exp(-dt / self.trace_tau)
+        if self.trace_additive:
+            return decayed + spikes.to(trace.dtype)
+        return torch.where(spikes, torch.ones_like(trace), decayed)
+
+    def extra_repr(self) -> str:
+        return f"shape={self.shape}"

@@ -1,0 +1,46 @@
+"""The ``input`` neuron model: a layer whose spikes are given from outside."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from snnkit import Context, NeuronGroup, NoState, hookimpl
+
+
+class Input(NeuronGroup):
+    """Spike source: emits exactly the spikes fed to it through ``Network.run(inputs=...)``.
+
+    A neuron spikes in a step when its input that step is nonzero (``True`` or any nonzero value);
+    it has no other state. Use it for encoded data and as the first layer of most networks.
+
+    Args:
+        shape: neurons in the layer.
+        trace_tau: time constant (ms) of the spike trace for learning rules; ``None`` keeps none.
+        trace_additive: add 1 per spike (``True``) or reset the trace to 1 (``False``).
+
+    >>> layer = Input(3)
+    >>> spikes, _ = layer(torch.tensor([[1.0, 0.0, 2.0]]), layer.initial_state(1), Context())
+    >>> spikes.tolist()
+    [[True, False, True]]
+    """
+
+    def __init__(
+        self, shape: int | Sequence[int], *, trace_tau: float | None = None, trace_additive: bool = False
+    ) -> None:
+        super().__init__(shape, trace_tau=trace_tau, trace_additive=trace_additive)
+
+    def initial_state(
+        self, batch_size: int, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
+    ) -> NoState:
+        return NoState()
+
+    def forward(self, input: Tensor, state: NoState, ctx: Context) -> tuple[Tensor, NoState]:
+        return input != 0, state
+
+
+@hookimpl
+def snnkit_register_neurons(registry):
+    registry.add("input", Input)
