@@ -1,0 +1,165 @@
+"""Contract test suites for plugin authors (pytest).
+
+Subclass one in your own tests and name your component; every check then runs against it, found
+through entry points exactly as users will find it::
+
+    from snnkit.testing import NeuronContract
+
+    class TestQIF(NeuronContract):
+        name = "qif"
+        params = {"tau_mem": 10.0}
+
+The suites need pytest, which is not a dependency of ``snnkit-core``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+import torch
+
+from snnkit.connections import Connection
+from snnkit.context import Context
+from snnkit.neurons import NeuronGroup
+from snnkit.plugins import PluginManager
+from snnkit.registry import Component
+
+
+class _Contract:
+    kind: ClassVar[str]
+    name: ClassVar[str]
+    params: ClassVar[dict[str, Any]] = {}
+
+    @pytest.fixture
+    def plugins(self) -> PluginManager:
+        manager = PluginManager()
+        manager.load_setuptools_entrypoints()
+        return manager
+
+    @pytest.fixture
+    def component(self, plugins: PluginManager) -> Component[Any]:
+        return plugins.get(self.kind, self.name)
+
+    def test_is_discovered_through_an_entry_point(self, component: Component[Any]) -> None:
+        assert not component.provider.is_local, "registered in code, not through an entry point"
+        assert component.provider.version, "the providing distribution has no version"
+
+    def test_documents_itself(self, component: Component[Any]) -> None:
+        assert component.summary and component.summary != "(no description)", "add a docstring"
+        assert ">>>" in component.doc, "the docstring should carry a >>> example"
+
+
+class NeuronContract(_Contract):
+    """Checks that a neuron model honours the ``NeuronGroup`` contract.
+
+    Set ``name`` (registry name), optionally ``params`` and ``shape``; ``drive`` is the input
+    amplitude used to make neurons spike.
+    """
+
+    kind = "neurons"
+    shape: ClassVar[tuple[int, ...]] = (3, 4)
+    drive: ClassVar[float] = 20.0
+    steps: ClassVar[int] = 20
+
+    def build(self, plugins: PluginManager) -> NeuronGroup:
+        layer = plugins.build("neurons", self.name, self.shape, **self.params)
+        assert isinstance(layer, NeuronGroup)
+        return layer
+
+    def inputs(self, batch: int) -> torch.Tensor:
+        g = torch.Generator().manual_seed(0)
+        return self.drive * torch.rand(self.steps, batch, *self.shape, generator=g)
+
+    def simulate(self, layer: NeuronGroup, x: torch.Tensor, seed: int = 0) -> torch.Tensor:
+        ctx = Context(dt=1.0, learning=False, generator=torch.Generator().manual_seed(seed))
+        state = layer.initial_state(x.shape[1])
+        spikes = []
+        for step in x:
+            s, state = layer(step, state, ctx)
+            spikes.append(s)
+        return torch.stack(spikes)
+
+    def test_state_has_a_leading_batch_dimension(self, plugins: PluginManager) -> None:
+        state = self.build(plugins).initial_state(5)
+        assert hasattr(state, "_fields"), "state must be a NamedTuple"
+        for field, value in state._asdict().items():
+            assert value.shape[:1] == (5,), f"state field {field!r} lacks the batch dimension"
+
+    def test_forward_returns_boolean_spikes_and_state_of_the_same_form(self, plugins: PluginManager) -> None:
+        layer = self.build(plugins)
+        state = layer.initial_state(2)
+        spikes, new_state = layer(self.inputs(2)[0], state, Context(generator=torch.Generator()))
+        assert spikes.dtype == torch.bool and tuple(spikes.shape) == (2, *self.shape)
+        assert type(new_state) is type(state)
+        for old, new in zip(state, new_state):
+            assert old.shape == new.shape and old.dtype == new.dtype
+
+    def test_spikes_under_strong_input(self, plugins: PluginManager) -> None:
+        assert self.simulate(self.build(plugins), self.inputs(1)).any(), "no spike under strong input"
+
+    def test_batch_samples_are_independent(self, plugins: PluginManager) -> None:
+        layer = self.build(plugins)
+        x = self.inputs(3)
+        together = self.simulate(layer, x)
+        for b in range(3):
+            assert torch.equal(together[:, b], self.simulate(layer, x[:, b : b + 1])[:, 0])
+
+    def test_runs_in_float64(self, plugins: PluginManager) -> None:
+        layer = self.build(plugins).double()
+        state = layer.initial_state(1, dtype=torch.float64)
+        _, state = layer(self.inputs(1)[0].double(), state, Context(generator=torch.Generator()))
+        assert all(v.dtype in (torch.float64, torch.bool, torch.long) for v in state)
+
+    def test_state_dict_round_trip(self, plugins: PluginManager) -> None:
+        a, b = self.build(plugins), self.build(plugins)
+        b.load_state_dict(a.state_dict())
+        x = self.inputs(1)
+        assert torch.equal(self.simulate(a, x), self.simulate(b, x))
+
+
+class ConnectionContract(_Contract):
+    """Checks that a connection type honours the ``Connection`` contract."""
+
+    kind = "connections"
+    source_shape: ClassVar[tuple[int, ...]] = (6,)
+    target_shape: ClassVar[tuple[int, ...]] = (4,)
+
+    def build(self, plugins: PluginManager, **extra: Any) -> Connection:
+        conn = plugins.build(
+            "connections", self.name, self.source_shape, self.target_shape, **{**self.params, **extra}
+        )
+        assert isinstance(conn, Connection)
+        return conn
+
+    def spikes(self, batch: int) -> torch.Tensor:
+        return torch.rand(batch, *self.source_shape, generator=torch.Generator().manual_seed(0)) < 0.5
+
+    def test_output_has_the_target_shape(self, plugins: PluginManager) -> None:
+        conn = self.build(plugins)
+        out, state = conn(self.spikes(3), conn.initial_state(3))
+        assert tuple(out.shape) == (3, *self.target_shape)
+        assert out.is_floating_point()
+
+    def test_has_a_weight_tensor(self, plugins: PluginManager) -> None:
+        assert isinstance(self.build(plugins).weight, torch.Tensor)
+
+    def test_batch_samples_are_independent(self, plugins: PluginManager) -> None:
+        conn = self.build(plugins)
+        x = self.spikes(3)
+        together, _ = conn(x, conn.initial_state(3))
+        for b in range(3):
+            alone, _ = conn(x[b : b + 1], conn.initial_state(1))
+            torch.testing.assert_close(together[b : b + 1], alone)
+
+    def test_constrain_applies_weight_bounds(self, plugins: PluginManager) -> None:
+        conn = self.build(plugins, wmin=-0.1, wmax=0.1)
+        with torch.no_grad():
+            conn.weight.mul_(0).add_(torch.linspace(-1, 1, conn.weight.numel()).reshape(conn.weight.shape))
+        conn.constrain()
+        assert conn.weight.min() >= -0.1 and conn.weight.max() <= 0.1
+
+    def test_state_dict_round_trip(self, plugins: PluginManager) -> None:
+        a, b = self.build(plugins), self.build(plugins)
+        b.load_state_dict(a.state_dict())
+        assert torch.equal(a.weight, b.weight)
