@@ -95,10 +95,14 @@ def test_same_name_from_two_distributions_names_both(site):
 
 
 def test_disable_plugins_blocks_entry_points_by_name(site, monkeypatch):
-    site("snnkit-fake-c", "1.0", {
-        "keep": NEURON.format(cls="Keep", summary="Kept.", name="keep"),
-        "drop": NEURON.format(cls="Drop", summary="Dropped.", name="drop"),
-    })
+    site(
+        "snnkit-fake-c",
+        "1.0",
+        {
+            "keep": NEURON.format(cls="Keep", summary="Kept.", name="keep"),
+            "drop": NEURON.format(cls="Drop", summary="Dropped.", name="drop"),
+        },
+    )
     monkeypatch.setenv("SNNKIT_DISABLE_PLUGINS", "drop, some-other")
     manager = PluginManager()
     manager.load_setuptools_entrypoints()
@@ -107,13 +111,19 @@ def test_disable_plugins_blocks_entry_points_by_name(site, monkeypatch):
 
 
 def test_unavailable_component_names_the_extra_to_install(site):
-    site("snnkit-fake-x", "1.0", {"opt": """
+    site(
+        "snnkit-fake-x",
+        "1.0",
+        {
+            "opt": """
         from snnkit import hookimpl
 
         @hookimpl
         def snnkit_register_datasets(registry):
             registry.add("needs-extra", dict, requires=["no_such_dependency_for_snnkit"], extra="vision")
-    """})
+    """
+        },
+    )
     manager = PluginManager()
     manager.load_setuptools_entrypoints()
     component = fake_components(manager)["needs-extra"]

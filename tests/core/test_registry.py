@@ -52,7 +52,9 @@ def test_unknown_name_lists_known_and_suggests_closest(plugins):
 
 
 def test_unknown_name_without_close_match_still_lists_known(plugins):
-    message = str(pytest.raises(UnknownComponentError, plugins.get, "connections", "zzz").value)
+    with pytest.raises(UnknownComponentError) as info:
+        plugins.get("connections", "zzz")
+    message = str(info.value)
     assert "did you mean" not in message and "Known connection types: full" in message
 
 
@@ -71,7 +73,7 @@ def test_build_checks_unknown_parameter_and_lists_accepted(plugins):
 
 
 def test_build_checks_missing_and_mistyped_parameters(plugins):
-    with pytest.raises(ParameterError, match="missing required parameter.*shape"):
+    with pytest.raises(ParameterError, match=r"missing required parameter.*shape"):
         plugins.build("neurons", "relay", threshold=1.0)
     with pytest.raises(ParameterError, match="parameter 'threshold' must be float, got str 'high'"):
         plugins.build("neurons", "relay", 3, threshold="high")

@@ -70,8 +70,16 @@ class Coin(NeuronGroup):
 class Full(Connection):
     """All-to-all weights, ``weight`` constant unless given."""
 
-    def __init__(self, source_shape, target_shape, *, weight: float = 1.0, wmin: float = -math.inf,
-                 wmax: float = math.inf, generator: torch.Generator | None = None) -> None:
+    def __init__(
+        self,
+        source_shape,
+        target_shape,
+        *,
+        weight: float = 1.0,
+        wmin: float = -math.inf,
+        wmax: float = math.inf,
+        generator: torch.Generator | None = None,
+    ) -> None:
         super().__init__(source_shape, target_shape, wmin=wmin, wmax=wmax)
         n, m = math.prod(self.source_shape), math.prod(self.target_shape)
         self.weight = nn.Parameter(torch.full((n, m), weight), requires_grad=False)

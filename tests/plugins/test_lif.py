@@ -1,5 +1,6 @@
 """The ``lif`` neuron model against the closed-form solution of its dynamics."""
 
+import itertools
 import math
 
 import pytest
@@ -51,7 +52,7 @@ def test_spike_times_match_the_closed_form(plugins, x, dt, tau_mem):
     spikes, volts = simulate(layer, x, 6 * (k + refractory_steps), dt)
     first = k - 1  # the first step already integrates
     assert spikes[0] == first  # time to first spike: k * dt ms
-    assert all(b - a == refractory_steps + k for a, b in zip(spikes, spikes[1:]))  # inter-spike interval
+    assert all(b - a == refractory_steps + k for a, b in itertools.pairwise(spikes))  # inter-spike interval
     for step in range(first):
         assert volts[step] == pytest.approx(-65.0 + x * (1 - d ** (step + 1)) / (1 - d), abs=1e-9)
     # during the refractory period the neuron ignores its input and stays at reset
@@ -77,7 +78,7 @@ def test_zero_refractory_period_lets_the_neuron_fire_on_consecutive_steps(plugin
 def test_invalid_parameters_are_refused(plugins):
     with pytest.raises(ValueError, match="tau_mem must be a positive"):
         plugins.build("neurons", "lif", 3, tau_mem=0.0)
-    with pytest.raises(ParameterError, match="unknown parameter 'tau' .*did you mean 'tau_mem'"):
+    with pytest.raises(ParameterError, match=r"unknown parameter 'tau' .*did you mean 'tau_mem'"):
         plugins.build("neurons", "lif", 3, tau=10.0)
 
 

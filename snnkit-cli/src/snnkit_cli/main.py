@@ -35,6 +35,7 @@ cli.add_command(plugins_command)
 
 
 def main() -> None:
-    """Console-script entry point: add plugins' commands, then run."""
-    get_plugin_manager().hook.snnkit_register_commands(cli=cli)
-    cli(prog_name="snnkit")
+    """Console-script entry point: add plugins' commands, then run with the process-wide plugins."""
+    manager = get_plugin_manager()
+    manager.hook.snnkit_register_commands(cli=cli)
+    cli(prog_name="snnkit", obj=manager)

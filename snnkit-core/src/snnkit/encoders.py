@@ -15,7 +15,5 @@ class Encoder(ABC):
     """
 
     @abstractmethod
-    def __call__(
-        self, data: Tensor, time: int, *, dt: float = 1.0, generator: torch.Generator | None = None
-    ) -> Tensor:
+    def __call__(self, data: Tensor, time: int, *, dt: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
         """Encode ``data`` over ``time`` steps of ``dt`` ms."""

@@ -30,8 +30,7 @@ class UnknownKindError(SnnkitError, KeyError):
     def __init__(self, kind: str, known: Sequence[str]) -> None:
         self.kind, self.known = kind, sorted(known)
         super().__init__(
-            f"unknown component kind {kind!r}{_did_you_mean(kind, self.known)}"
-            f" Known kinds: {', '.join(self.known)}."
+            f"unknown component kind {kind!r}{_did_you_mean(kind, self.known)} Known kinds: {', '.join(self.known)}."
         )
 
     def __str__(self) -> str:  # KeyError would quote the message
@@ -47,8 +46,7 @@ class UnknownComponentError(SnnkitError, KeyError):
         listing = ", ".join(self.known) if self.known else "none are installed"
         command = f"snnkit plugins --kind {kind}" if kind else "snnkit plugins"
         super().__init__(
-            f"unknown {noun} {name!r}{_did_you_mean(name, self.known)}"
-            f" Known {noun}s: {listing} (run `{command}`)."
+            f"unknown {noun} {name!r}{_did_you_mean(name, self.known)} Known {noun}s: {listing} (run `{command}`)."
         )
 
     def __str__(self) -> str:

@@ -26,72 +26,72 @@ hookimpl = pluggy.HookimplMarker("snnkit")
 
 
 @hookspec
-def snnkit_register_neurons(registry: Registry) -> None:
+def snnkit_register_neurons(registry: Registry[Any]) -> None:
     """Add neuron models (``NeuronGroup`` subclasses)."""
 
 
 @hookspec
-def snnkit_register_connections(registry: Registry) -> None:
+def snnkit_register_connections(registry: Registry[Any]) -> None:
     """Add connection types (``Connection`` subclasses)."""
 
 
 @hookspec
-def snnkit_register_learning_rules(registry: Registry) -> None:
+def snnkit_register_learning_rules(registry: Registry[Any]) -> None:
     """Add learning rules (``LearningRule`` subclasses)."""
 
 
 @hookspec
-def snnkit_register_encoders(registry: Registry) -> None:
+def snnkit_register_encoders(registry: Registry[Any]) -> None:
     """Add encoders that turn tensors into spike trains (``Encoder`` subclasses)."""
 
 
 @hookspec
-def snnkit_register_datasets(registry: Registry) -> None:
+def snnkit_register_datasets(registry: Registry[Any]) -> None:
     """Add datasets: callables returning a ``torch.utils.data.Dataset`` of ``(data, label)``."""
 
 
 @hookspec
-def snnkit_register_environments(registry: Registry) -> None:
+def snnkit_register_environments(registry: Registry[Any]) -> None:
     """Add environments for closed-loop runs (``Environment`` implementations)."""
 
 
 @hookspec
-def snnkit_register_actions(registry: Registry) -> None:
+def snnkit_register_actions(registry: Registry[Any]) -> None:
     """Add action functions that turn output spikes into actions."""
 
 
 @hookspec
-def snnkit_register_monitors(registry: Registry) -> None:
+def snnkit_register_monitors(registry: Registry[Any]) -> None:
     """Add monitors that record state variables (``Monitor`` subclasses)."""
 
 
 @hookspec
-def snnkit_register_recorders(registry: Registry) -> None:
+def snnkit_register_recorders(registry: Registry[Any]) -> None:
     """Add recorders that write a run to storage (``Recorder`` implementations)."""
 
 
 @hookspec
-def snnkit_register_plots(registry: Registry) -> None:
+def snnkit_register_plots(registry: Registry[Any]) -> None:
     """Add plots of recorded data (``Plot`` callables)."""
 
 
 @hookspec
-def snnkit_register_models(registry: Registry) -> None:
+def snnkit_register_models(registry: Registry[Any]) -> None:
     """Add models: callables that build a ready ``Network`` from parameters."""
 
 
 @hookspec
-def snnkit_register_evaluations(registry: Registry) -> None:
+def snnkit_register_evaluations(registry: Registry[Any]) -> None:
     """Add evaluations that score a network's activity (``Evaluation`` callables)."""
 
 
 @hookspec
-def snnkit_register_pipelines(registry: Registry) -> None:
+def snnkit_register_pipelines(registry: Registry[Any]) -> None:
     """Add pipelines that drive a whole run (``Pipeline`` subclasses)."""
 
 
 @hookspec
-def snnkit_register_experiments(registry: Registry) -> None:
+def snnkit_register_experiments(registry: Registry[Any]) -> None:
     """Add named, ready-to-run experiment files (a ``pathlib.Path`` to TOML)."""
 
 

@@ -16,9 +16,9 @@ each step of ``dt`` ms:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -65,6 +65,8 @@ class Network(nn.Module):
     (membrane potentials, traces) is :attr:`state`, rebuilt by :meth:`reset_state` and whenever the
     batch size of the inputs changes.
     """
+
+    _anchor: Tensor
 
     def __init__(self, dt: float = 1.0, *, seed: int | None = None, plugins: PluginManager | None = None) -> None:
         super().__init__()
@@ -163,7 +165,9 @@ class Network(nn.Module):
         if rule is not None:
             learning_rule = self.plugins.build("learning_rules", rule)
             if not isinstance(learning_rule, LearningRule):
-                raise NetworkError(f"connection {name!r}: rule must be a LearningRule, got {type(learning_rule).__name__}")
+                raise NetworkError(
+                    f"connection {name!r}: rule must be a LearningRule, got {type(learning_rule).__name__}"
+                )
             self.rules[name] = learning_rule.to(self.device)
         self.state = None
         return conn
@@ -232,9 +236,9 @@ class Network(nn.Module):
         clamps = {k: self._clamp(k, v, time, batch) for k, v in (clamp or {}).items()}
         reward_at = self._reward(reward, time, batch)
         ctx = Context(dt=self.dt, learning=self.training and learning, generator=self.generator())
-        layers = list(self.layers.items())
-        edges = [(n, self.connections[n], s, t) for n, (s, t) in self.edges.items()]
-        rules = [(n, rule, self.connections[n], *self.edges[n]) for n, rule in self.rules.items()]
+        layers = self._layer_items()
+        edges = [(n, self._connection(n), s, t) for n, (s, t) in self.edges.items()]
+        rules = [(n, cast(LearningRule, rule), self._connection(n), *self.edges[n]) for n, rule in self.rules.items()]
         monitors = [(m, self._reader(m)) for m in self.monitors.values()]
         check_shapes = True
         for step in range(time):
@@ -279,15 +283,16 @@ class Network(nn.Module):
     def _initial_state(self, batch: int) -> NetworkState:
         device, dtype = self.device, self._anchor.dtype
         state = NetworkState(batch_size=batch)
-        for name, layer in self.layers.items():
+        for name, layer in self._layer_items():
             state.layers[name] = layer.initial_state(batch, device=device, dtype=dtype)
             state.spikes[name] = torch.zeros((batch, *layer.shape), device=device, dtype=torch.bool)
             has_trace = layer.trace_tau is not None
             state.traces[name] = torch.zeros((batch, *layer.shape), device=device, dtype=dtype) if has_trace else None
-        for name, conn in self.connections.items():
-            state.connections[name] = conn.initial_state(batch, device=device, dtype=dtype)
+        for name in self.connections:
+            state.connections[name] = self._connection(name).initial_state(batch, device=device, dtype=dtype)
         for name, rule in self.rules.items():
-            state.rules[name] = rule.initial_state(self.connections[name], batch, device=device, dtype=dtype)
+            conn = self._connection(name)
+            state.rules[name] = cast(LearningRule, rule).initial_state(conn, batch, device=device, dtype=dtype)
         return state
 
     def _batch_size(self, inputs: Mapping[str, Tensor], time: int) -> int:
@@ -300,7 +305,9 @@ class Network(nn.Module):
             if x.dim() != 2 + len(layer.shape) or x.shape[0] != time or tuple(x.shape[2:]) != layer.shape:
                 raise ShapeError(f"input for layer {name!r} ([time, batch, *shape])", expected, tuple(x.shape))
             if batch is not None and x.shape[1] != batch:
-                raise ShapeError(f"input for layer {name!r}: every input must have the same batch size", expected, tuple(x.shape))
+                raise ShapeError(
+                    f"input for layer {name!r}: every input must have the same batch size", expected, tuple(x.shape)
+                )
             batch = x.shape[1]
         if batch is None:
             batch = self.state.batch_size if self.state is not None else 1
@@ -327,15 +334,17 @@ class Network(nn.Module):
 
     def _variables(self, target: str) -> list[str]:
         if target in self.layers:
-            layer = self.layers[target]
+            layer = self._layer(target, "monitor target")
             fields = layer.initial_state(1, device=self.device)._fields
             return ["s", *(["trace"] if layer.trace_tau is not None else []), *fields]
         if target in self.connections:
-            return ["weight", *self.connections[target].initial_state(1, device=self.device)._fields]
+            return ["weight", *self._connection(target).initial_state(1, device=self.device)._fields]
         known = [*self.layers, *self.connections]
         match = closest(target, known)
         hint = f"; did you mean {match[0]!r}?" if match else "."
-        raise NetworkError(f"monitor target {target!r} is neither a layer nor a connection{hint} Known: {', '.join(known)}.")
+        raise NetworkError(
+            f"monitor target {target!r} is neither a layer nor a connection{hint} Known: {', '.join(known)}."
+        )
 
     def _reader(self, monitor: Monitor) -> Callable[[], dict[str, Tensor]]:
         target, variables = monitor.target, monitor.variables
@@ -351,16 +360,22 @@ class Network(nn.Module):
 
         return read
 
+    def _layer_items(self) -> list[tuple[str, NeuronGroup]]:
+        return [(name, cast(NeuronGroup, layer)) for name, layer in self.layers.items()]
+
+    def _connection(self, name: str) -> Connection:
+        return cast(Connection, self.connections[name])
+
     def _layer(self, name: str, role: str) -> NeuronGroup:
         if name not in self.layers:
             match = closest(name, list(self.layers))
             hint = f"; did you mean {match[0]!r}?" if match else "."
             known = ", ".join(self.layers) or "none yet"
             raise NetworkError(f"{role} layer {name!r} does not exist{hint} Layers: {known}.")
-        return self.layers[name]  # type: ignore[return-value]
+        return cast(NeuronGroup, self.layers[name])
 
     @staticmethod
-    def _check_new_name(name: str, taken: Mapping[str, Any], what: str) -> None:
+    def _check_new_name(name: str, taken: Container[str] | nn.ModuleDict, what: str) -> None:
         if not isinstance(name, str) or not name or "." in name:
             raise NetworkError(f"{what} names must be non-empty strings without '.', got {name!r}")
         if name in taken:
@@ -368,7 +383,7 @@ class Network(nn.Module):
 
     def _apply(self, fn: Callable[[Tensor], Tensor], *args: Any, **kwargs: Any) -> Network:
         """Move the transient state along with the modules (``.to(device)``, ``.double()``, ...)."""
-        super()._apply(fn, *args, **kwargs)
+        super()._apply(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
         if self.state is not None:
             s = self.state
 

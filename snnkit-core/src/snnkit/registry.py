@@ -140,18 +140,16 @@ class Component(Generic[T]):
                     match = closest(key, accepted)
                     hint = f" (did you mean {match[0]!r}?)" if match else ""
                     raise ParameterError(self.label, f"unknown parameter {key!r}{hint}", accepted)
-        missing = [
-            p.name for p in self.parameters if p.required and p.name not in params and p.name not in given
-        ]
+        missing = [p.name for p in self.parameters if p.required and p.name not in params and p.name not in given]
         if missing:
             raise ParameterError(self.label, f"missing required parameter(s) {', '.join(missing)}", accepted)
         hints = _type_hints(self.factory)
         for key, value in params.items():
-            hint = hints.get(key)
-            if hint is not None and not _matches(value, hint):
+            expected = hints.get(key)
+            if expected is not None and not _matches(value, expected):
                 raise ParameterError(
                     self.label,
-                    f"parameter {key!r} must be {_describe(hint)}, got {type(value).__name__} {value!r}",
+                    f"parameter {key!r} must be {_describe(expected)}, got {type(value).__name__} {value!r}",
                     accepted,
                 )
 

@@ -17,9 +17,10 @@ from snnkit.registry import KINDS, Component, Parameter
 @click.argument("name", required=False)
 @click.option("--kind", "kind", metavar="KIND", help=f"Only this kind: {', '.join(KINDS)}.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def plugins_command(name: str | None, kind: str | None, as_json: bool) -> None:
+@click.pass_obj
+def plugins_command(manager: PluginManager | None, name: str | None, kind: str | None, as_json: bool) -> None:
     """List every registered component, or show NAME's parameters and documentation."""
-    manager = get_plugin_manager()
+    manager = manager or get_plugin_manager()
     components = manager.components(kind)
     if name is not None:
         matches = [c for c in components if c.name == name]
@@ -56,8 +57,8 @@ def _table(components: list[Component[Any]]) -> str:
     widths[2] = max(20, min(widths[2], width - others))
     lines = []
     for row in [header, *rows]:
-        cells = [cell if len(cell) <= w else cell[: w - 1] + "…" for cell, w in zip(row, widths)]
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(cells, widths)).rstrip())
+        cells = [cell if len(cell) <= w else cell[: w - 1] + "…" for cell, w in zip(row, widths, strict=True)]
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip())
     return "\n".join(lines)
 
 

@@ -92,7 +92,7 @@ class NeuronContract(_Contract):
         spikes, new_state = layer(self.inputs(2)[0], state, Context(generator=torch.Generator()))
         assert spikes.dtype == torch.bool and tuple(spikes.shape) == (2, *self.shape)
         assert type(new_state) is type(state)
-        for old, new in zip(state, new_state):
+        for old, new in zip(state, new_state, strict=True):
             assert old.shape == new.shape and old.dtype == new.dtype
 
     def test_spikes_under_strong_input(self, plugins: PluginManager) -> None:
@@ -126,9 +126,7 @@ class ConnectionContract(_Contract):
     target_shape: ClassVar[tuple[int, ...]] = (4,)
 
     def build(self, plugins: PluginManager, **extra: Any) -> Connection:
-        conn = plugins.build(
-            "connections", self.name, self.source_shape, self.target_shape, **{**self.params, **extra}
-        )
+        conn = plugins.build("connections", self.name, self.source_shape, self.target_shape, **{**self.params, **extra})
         assert isinstance(conn, Connection)
         return conn
 
@@ -137,7 +135,7 @@ class ConnectionContract(_Contract):
 
     def test_output_has_the_target_shape(self, plugins: PluginManager) -> None:
         conn = self.build(plugins)
-        out, state = conn(self.spikes(3), conn.initial_state(3))
+        out, _ = conn(self.spikes(3), conn.initial_state(3))
         assert tuple(out.shape) == (3, *self.target_shape)
         assert out.is_floating_point()
 

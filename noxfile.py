@@ -1,0 +1,63 @@
+"""Development sessions: `nox -s tests` is the one CI runs (see README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["tests", "lint"]
+nox.options.reuse_existing_virtualenvs = True
+
+PACKAGES = ["./snnkit-core", "./snnkit-plugins[all]", "./snnkit-cli"]
+EXAMPLE_PLUGIN = "./tests/fixtures/snnkit-example-plugin"
+
+
+def install_snnkit(session: nox.Session, *extra: str) -> None:
+    """Install the three distributions (editable, so tests see the working tree) and ``extra``."""
+    editable = [arg for package in PACKAGES for arg in ("-e", package)]
+    session.install(*editable, EXAMPLE_PLUGIN, "pytest", *extra)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The full test suite, except tests marked slow."""
+    install_snnkit(session)
+    session.run("pytest", "-m", "not slow", *session.posargs)
+
+
+@nox.session
+def slow(session: nox.Session) -> None:
+    """Only the tests marked slow."""
+    install_snnkit(session)
+    session.run("pytest", "-m", "slow", *session.posargs)
+
+
+@nox.session
+def core(session: nox.Session) -> None:
+    """The core alone: it must work with no plugin distribution installed."""
+    session.install("-e", "./snnkit-core", "pytest")
+    session.run("pytest", "tests/core", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy on the core."""
+    session.install("-e", "./snnkit-core", "mypy")
+    session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks; they print their figures."""
+    install_snnkit(session)
+    for script in sorted(Path("benchmarks").glob("*.py")):
+        session.run("python", str(script), *session.posargs)

@@ -1,0 +1,77 @@
+"""``snnkit plugins``: the table, the JSON, one component's details and the errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from snnkit.plugins import PluginLoadWarning
+from snnkit_cli.main import cli
+
+
+@pytest.fixture
+def invoke(entry_point_plugins):
+    def run(*args):
+        return CliRunner().invoke(cli, list(args), obj=entry_point_plugins)
+
+    return run
+
+
+def test_table_lists_every_builtin_with_provider_and_status(invoke):
+    result = invoke("plugins")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["KIND", "NAME", "SUMMARY", "PROVIDED", "BY", "STATUS"]
+    rows = {tuple(line.split()[:2]) for line in lines[1:]}
+    assert {("neurons", "input"), ("neurons", "lif"), ("connections", "dense"), ("monitors", "state")} <= rows
+    lif = next(line for line in lines if line.split()[:2] == ["neurons", "lif"])
+    assert "Leaky integrate-and-fire" in lif and "snnkit-plugins 0.1.0" in lif and lif.endswith("available")
+
+
+def test_kind_filter_and_json(invoke):
+    data = json.loads(invoke("plugins", "--kind", "connections", "--json").output)
+    assert {c["kind"] for c in data["components"]} == {"connections"}
+    dense = next(c for c in data["components"] if c["name"] == "dense")
+    assert dense["distribution"] == "snnkit-plugins" and dense["available"] is True
+    params = {p["name"]: p for p in dense["parameters"]}
+    assert params["source_shape"]["required"] and params["wmax"]["default"] == "inf"
+    assert data["failures"] == []
+
+
+def test_one_component_shows_parameters_defaults_and_docstring(invoke):
+    result = invoke("plugins", "lif")
+    assert result.exit_code == 0
+    assert "tau_mem: float = 100.0" in result.output
+    assert "shape: int | Sequence[int] = (required)" in result.output
+    assert "v[t] = v_rest + exp(-dt / tau_mem)" in result.output
+    detail = json.loads(invoke("plugins", "lif", "--json").output)[0]
+    assert detail["name"] == "lif" and "refractory" in detail["doc"]
+
+
+def test_unknown_name_and_kind_exit_2_with_a_suggestion(invoke):
+    result = invoke("plugins", "lfi")
+    assert result.exit_code == 2
+    assert "unknown component 'lfi'; did you mean 'lif'?" in result.output
+    assert "Traceback" not in result.output
+    result = invoke("plugins", "--kind", "neuron")
+    assert result.exit_code == 2 and "did you mean 'neurons'" in result.output
+
+
+def test_failed_plugins_are_reported(invoke, entry_point_plugins):
+    with pytest.warns(PluginLoadWarning):
+        entry_point_plugins._fail("broken", "snnkit-broken", "9.9", "ImportError: no module named x")
+    result = invoke("plugins")
+    assert result.exit_code == 0
+    assert "failed: plugin 'broken' from snnkit-broken 9.9: ImportError: no module named x" in result.output
+
+
+def test_python_dash_m_runs_the_cli():
+    result = subprocess.run(
+        [sys.executable, "-m", "snnkit_cli", "plugins", "--kind", "neurons", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "lif" in {c["name"] for c in json.loads(result.stdout)["components"]}

@@ -1,0 +1,42 @@
+"""The README's commands and script can never drift from the code."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
+
+
+def test_readme_script_is_the_quickstart_example():
+    assert blocks("python")[0] == (ROOT / "examples" / "quickstart.py").read_text()
+
+
+def test_quickstart_runs_and_prints_spike_counts():
+    result = subprocess.run(
+        [sys.executable, "examples/quickstart.py"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    lines = result.stdout.splitlines()
+    assert int(lines[0].removeprefix("input spikes: ")) > 0
+    counts = [int(c) for c in lines[1].removeprefix("output spikes per neuron: ").strip("[]").split(",")]
+    assert len(counts) == 10 and all(c > 0 for c in counts)
+    rerun = subprocess.run([sys.executable, "examples/quickstart.py"], cwd=ROOT, capture_output=True, text=True)
+    assert rerun.stdout == result.stdout  # the seed repeats the run exactly
+
+
+def test_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one():
+    install, test = blocks("sh")[:2]
+    assert install.strip().startswith("pip install ./snnkit-core ./snnkit-plugins ./snnkit-cli")
+    assert test.strip() == "pip install nox && nox -s tests"
+    assert test.strip() in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_python_api_snippet_runs():
+    namespace: dict = {}
+    exec(blocks("python")[1], namespace)
+    assert namespace["layer"].shape == (100,)
