@@ -125,6 +125,16 @@ def test_misspelt_hook_fails_loudly_with_suggestion():
     assert not manager.has_plugin("typo")
 
 
+def test_imported_snnkit_modules_and_classes_are_not_mistaken_for_hooks():
+    module = types.ModuleType("imports_things")
+    module.snnkit_plugins = types.ModuleType("snnkit_plugins")  # as after `import snnkit_plugins`
+    module.snnkit_Thing = type("snnkit_Thing", (), {})
+    module.snnkit_register_neurons = lambda registry: registry.add("ok", dict)
+    manager = PluginManager()
+    manager.register(module)
+    assert manager.registry("neurons").names() == ["ok"]
+
+
 def test_hooks_without_marker_are_accepted_and_marked_ones_too():
     manager = PluginManager()
 

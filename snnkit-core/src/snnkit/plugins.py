@@ -12,6 +12,7 @@ Built-in components in ``snnkit-plugins`` are found exactly like a third-party p
 from __future__ import annotations
 
 import importlib.metadata
+import inspect
 import os
 import warnings
 from typing import Any, NamedTuple
@@ -102,7 +103,7 @@ class PluginManager(pluggy.PluginManager):
         if registered is not None:
             known = [h for h, caller in vars(self.hook).items() if caller.spec is not None]
             for hook_name in dir(plugin):
-                if hook_name.startswith("snnkit_") and hook_name not in known:
+                if _looks_like_hook(plugin, hook_name) and hook_name not in known:
                     self.unregister(plugin)
                     raise PluginHookError(registered, str(self._provider(registered)), hook_name, known)
             self._registries.clear()
@@ -115,7 +116,7 @@ class PluginManager(pluggy.PluginManager):
     def parse_hookimpl_opts(self, plugin: object, name: str) -> Any:
         """Accept ``snnkit_*`` functions without the ``@hookimpl`` marker, as pytest does."""
         opts = super().parse_hookimpl_opts(plugin, name)
-        if opts is None and name.startswith("snnkit_") and callable(getattr(plugin, name, None)):
+        if opts is None and _looks_like_hook(plugin, name):
             return {}
         return opts
 
@@ -166,6 +167,11 @@ class PluginManager(pluggy.PluginManager):
         if failure not in self.failures:
             self.failures.append(failure)
             warnings.warn(str(failure), PluginLoadWarning, stacklevel=3)
+
+
+def _looks_like_hook(plugin: object, name: str) -> bool:
+    """A function named ``snnkit_*`` (not an imported module such as ``snnkit_plugins``)."""
+    return name.startswith("snnkit_") and inspect.isroutine(getattr(plugin, name, None))
 
 
 _default: PluginManager | None = None
