@@ -78,13 +78,14 @@ class Full(Connection):
         weight: float = 1.0,
         wmin: float = -math.inf,
         wmax: float = math.inf,
+        delay: int = 0,
         generator: torch.Generator | None = None,
     ) -> None:
-        super().__init__(source_shape, target_shape, wmin=wmin, wmax=wmax)
+        super().__init__(source_shape, target_shape, wmin=wmin, wmax=wmax, delay=delay)
         n, m = math.prod(self.source_shape), math.prod(self.target_shape)
         self.weight = nn.Parameter(torch.full((n, m), weight), requires_grad=False)
 
-    def forward(self, spikes, state):
+    def forward(self, spikes, state, ctx):
         out = spikes.reshape(spikes.shape[0], -1).to(self.weight.dtype) @ self.weight
         return out.reshape(-1, *self.target_shape), state
 

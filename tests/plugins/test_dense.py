@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from snnkit import Network
+from snnkit import Context, Network
 from snnkit.errors import ShapeError
 from snnkit.testing import ConnectionContract
 
@@ -26,7 +26,7 @@ def test_delivers_spikes_times_weights(plugins):
     w = torch.arange(12.0).reshape(4, 3)
     conn = plugins.build("connections", "dense", 4, 3, weight=w)
     spikes = torch.tensor([[True, False, True, False], [False, False, False, True]])
-    out, _ = conn(spikes, conn.initial_state(2))
+    out, _ = conn(spikes, conn.initial_state(2), Context())
     assert out.tolist() == [[w[0, 0] + w[2, 0], w[0, 1] + w[2, 1], w[0, 2] + w[2, 2]], w[3].tolist()]
 
 

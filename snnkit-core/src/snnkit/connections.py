@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import torch
 from torch import Tensor, nn
 
-from snnkit.context import NoState
+from snnkit.context import Context, NoState
 from snnkit.neurons import as_shape
 
 
@@ -20,10 +20,17 @@ class Connection(nn.Module, ABC):
     The contract (checked for any plugin by ``snnkit.testing.ConnectionContract``):
 
     * ``weight`` is a tensor attribute (a buffer or a parameter) that learning rules update in place.
-    * :meth:`forward` maps the source's boolean spikes ``[batch, *source_shape]`` to the input they
-      deliver to the target ``[batch, *target_shape]``. Transient state (e.g. a delay line) is a
-      ``NamedTuple`` from :meth:`initial_state`, owned by the network like a neuron's state.
-    * After every learning update the network calls :meth:`constrain`, which clamps weights to
+    * :meth:`forward` maps the source's spikes ``[batch, *source_shape]`` (boolean, or real values
+      from a ``real-input`` layer) to the input they deliver to the target ``[batch, *target_shape]``.
+      Transient state (e.g. running rates) is a ``NamedTuple`` from :meth:`initial_state`, owned by
+      the network like a neuron's state.
+    * ``delay`` (steps) holds every spike back for that many steps on top of the one-step delay
+      that all connections have; the network keeps the delay line, so every connection type
+      supports it. Types with per-synapse delays take a tensor instead and handle it themselves.
+    * Learning rules change weights through :meth:`add_outer` where they can, so one rule works on
+      every connection type that implements it (each type says which it does).
+    * In every learning step, after the learning rules, the network calls :meth:`decay_weights`
+      (when ``weight_decay`` is set) and then :meth:`constrain`, which clamps weights to
       ``[wmin, wmax]`` and then, when ``norm`` is set, calls :meth:`normalize`.
 
     Args:
@@ -32,6 +39,9 @@ class Connection(nn.Module, ABC):
         wmin: lower weight bound (hard clamp), ``-inf`` for none.
         wmax: upper weight bound (hard clamp), ``inf`` for none.
         norm: total incoming weight per target neuron, restored after each update; ``None`` for none.
+        weight_decay: rate (1/ms) at which weights decay towards zero while learning:
+            ``w <- w * exp(-weight_decay * dt)`` each learning step; 0 for none.
+        delay: extra steps every spike takes to arrive, 0 for none.
     """
 
     weight: Tensor
@@ -44,13 +54,28 @@ class Connection(nn.Module, ABC):
         wmin: float = -math.inf,
         wmax: float = math.inf,
         norm: float | None = None,
+        weight_decay: float = 0.0,
+        delay: int = 0,
     ) -> None:
         super().__init__()
         self.source_shape = as_shape(source_shape)
         self.target_shape = as_shape(target_shape)
         if wmin > wmax:
             raise ValueError(f"wmin ({wmin}) must not exceed wmax ({wmax})")
-        self.wmin, self.wmax, self.norm = wmin, wmax, norm
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be a non-negative rate in 1/ms, got {weight_decay}")
+        if not isinstance(delay, int) or isinstance(delay, bool) or delay < 0:
+            raise ValueError(f"delay must be a non-negative number of steps, got {delay!r}")
+        self.wmin, self.wmax, self.norm, self.weight_decay = wmin, wmax, norm, weight_decay
+        self.delay = delay
+
+    @property
+    def source_size(self) -> int:
+        return math.prod(self.source_shape)
+
+    @property
+    def target_size(self) -> int:
+        return math.prod(self.target_shape)
 
     def initial_state(
         self, batch_size: int, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
@@ -59,8 +84,22 @@ class Connection(nn.Module, ABC):
         return NoState()
 
     @abstractmethod
-    def forward(self, spikes: Tensor, state: Any) -> tuple[Tensor, Any]:
+    def forward(self, spikes: Tensor, state: Any, ctx: Context) -> tuple[Tensor, Any]:
         """Deliver one step of source spikes: ``[batch, *source_shape]`` to ``(input, state)``."""
+
+    def add_outer(self, pre: Tensor, post: Tensor) -> None:
+        """Add ``sum_b pre[b, i] * post[b, j]`` to the weight of every existing synapse ``i -> j``.
+
+        ``pre`` is ``[batch, source size]`` and ``post`` ``[batch, target size]`` (flattened). Pair
+        rules (STDP, Hebbian, reward-modulated) are sums of such outer products.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not support outer-product weight updates")
+
+    @torch.no_grad()
+    def decay_weights(self, dt: float) -> None:
+        """Shrink weights towards zero by ``exp(-weight_decay * dt)``."""
+        if self.weight_decay:
+            self.weight.mul_(math.exp(-self.weight_decay * dt))
 
     @torch.no_grad()
     def constrain(self) -> None:

@@ -19,8 +19,9 @@ class LearningRule(nn.Module, ABC):
     while ``ctx.learning`` is true (``train()`` mode and ``run(learning=True)``); afterwards it calls
     ``connection.constrain()``.
 
-    ``pre`` is the activity the connection delivered this step (the source's spikes and trace
-    from the previous step, matching the one-step synaptic delay); ``post`` is the target's activity
+    ``pre`` is the activity the connection delivered this step: the spikes that arrived (the
+    source's spikes from the previous step, or from ``delay`` steps before that) and the source's
+    trace from the previous step; ``post`` is the target's activity
     of this step. ``reward`` is ``None`` or a tensor ``[batch]`` from ``Network.run(reward=...)``.
     A rule updates ``connection.weight`` in place and returns its next state; rule state (e.g.
     eligibility traces) is a ``NamedTuple`` from :meth:`initial_state`, owned by the network.

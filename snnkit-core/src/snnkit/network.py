@@ -5,11 +5,11 @@ Step semantics (the same for every network, whatever the order things were added
 each step of ``dt`` ms:
 
 1. every connection delivers its source layer's spikes **from the previous step** (a one-step
-   synaptic delay);
+   synaptic delay, plus the connection's own ``delay`` in steps if it has one);
 2. every layer integrates the delivered input plus any external input of this step and emits
    spikes (``clamp`` then forces spikes on where asked);
-3. while learning, every learning rule updates its connection, which then re-applies its weight
-   bounds and normalisation;
+3. while learning, every learning rule updates its connection; then each plastic connection
+   decays its weights (``weight_decay``) and re-applies its bounds and normalisation;
 4. every monitor records.
 """
 
@@ -41,6 +41,7 @@ class NetworkState:
     spikes: dict[str, Tensor] = field(default_factory=dict)
     traces: dict[str, Tensor | None] = field(default_factory=dict)
     connections: dict[str, Any] = field(default_factory=dict)
+    delays: dict[str, Tensor] = field(default_factory=dict)  # per connection: [delay, batch, *source_shape]
     rules: dict[str, Any] = field(default_factory=dict)
     time: int = 0  # steps simulated since the last reset
 
@@ -115,7 +116,7 @@ class Network(nn.Module):
         if isinstance(neuron, str):
             if shape is None:
                 raise NetworkError(f"layer {name!r}: give its shape, e.g. add_layer({name!r}, {neuron!r}, 100)")
-            layer = self.plugins.build("neurons", neuron, as_shape(shape), **params)
+            layer = self._build_by_name("neurons", neuron, as_shape(shape), **params)
         else:
             layer = self.plugins.build("neurons", neuron, **params)
             if shape is not None and as_shape(shape) != getattr(layer, "shape", None):
@@ -148,10 +149,7 @@ class Network(nn.Module):
         name = name or f"{source}->{target}"
         self._check_new_name(name, self.connections, "connection")
         if isinstance(connection, str):
-            component = self.plugins.get("connections", connection)
-            if "generator" in {p.name for p in component.parameters} and "generator" not in params:
-                params["generator"] = self.generator("cpu")
-            conn = component.build(src.shape, tgt.shape, **params)
+            conn = self._build_by_name("connections", connection, src.shape, tgt.shape, **params)
         else:
             conn = self.plugins.build("connections", connection, **params)
         if not isinstance(conn, Connection):
@@ -239,12 +237,19 @@ class Network(nn.Module):
         layers = self._layer_items()
         edges = [(n, self._connection(n), s, t) for n, (s, t) in self.edges.items()]
         rules = [(n, cast(LearningRule, rule), self._connection(n), *self.edges[n]) for n, rule in self.rules.items()]
+        plastic = [c for n, c in self._connection_items() if n in self.rules or c.weight_decay]
         monitors = [(m, self._reader(m)) for m in self.monitors.values()]
         check_shapes = True
         for step in range(time):
             drive: dict[str, Tensor] = {}
+            delivered: dict[str, Tensor] = {}
             for name, conn, source, target in edges:
-                out, state.connections[name] = conn(state.spikes[source], state.connections[name])
+                pre = state.spikes[source]
+                if conn.delay:
+                    line = state.delays[name]
+                    pre, state.delays[name] = line[0], torch.cat([line[1:], pre[None]])
+                delivered[name] = pre
+                out, state.connections[name] = conn(pre, state.connections[name], ctx)
                 if check_shapes and tuple(out.shape) != (batch, *conn.target_shape):
                     raise ShapeError(
                         f"connection {name!r} output to layer {target!r}", (batch, *conn.target_shape), tuple(out.shape)
@@ -262,16 +267,19 @@ class Network(nn.Module):
                 s, state.layers[name] = layer(x, state.layers[name], ctx)
                 if name in clamps:
                     c = clamps[name]
-                    s = s | (c[step] if c.dim() == s.dim() + 1 else c)
+                    forced = c[step] if c.dim() == s.dim() + 1 else c
+                    s = s | forced if s.dtype == torch.bool else torch.where(forced, torch.ones_like(s), s)
                 spikes[name] = s
                 trace = state.traces[name]
                 traces[name] = None if trace is None else layer.update_trace(trace, s, self.dt)
             if ctx.learning:
                 r = reward_at(step)
                 for name, rule, conn, source, target in rules:
-                    pre = Activity(state.spikes[source], state.traces[source])
+                    pre = Activity(delivered[name], state.traces[source])
                     post = Activity(spikes[target], traces[target])
                     state.rules[name] = rule(conn, pre, post, state.rules[name], ctx, r)
+                for conn in plastic:
+                    conn.decay_weights(self.dt)
                     conn.constrain()
             state.spikes, state.traces = spikes, traces
             state.time += 1
@@ -285,11 +293,15 @@ class Network(nn.Module):
         state = NetworkState(batch_size=batch)
         for name, layer in self._layer_items():
             state.layers[name] = layer.initial_state(batch, device=device, dtype=dtype)
-            state.spikes[name] = torch.zeros((batch, *layer.shape), device=device, dtype=torch.bool)
+            spike_dtype = dtype if layer.emits_real else torch.bool
+            state.spikes[name] = torch.zeros((batch, *layer.shape), device=device, dtype=spike_dtype)
             has_trace = layer.trace_tau is not None
             state.traces[name] = torch.zeros((batch, *layer.shape), device=device, dtype=dtype) if has_trace else None
-        for name in self.connections:
-            state.connections[name] = self._connection(name).initial_state(batch, device=device, dtype=dtype)
+        for name, conn in self._connection_items():
+            state.connections[name] = conn.initial_state(batch, device=device, dtype=dtype)
+            if conn.delay:
+                source = state.spikes[self.edges[name][0]]
+                state.delays[name] = torch.zeros((conn.delay, *source.shape), device=device, dtype=source.dtype)
         for name, rule in self.rules.items():
             conn = self._connection(name)
             state.rules[name] = cast(LearningRule, rule).initial_state(conn, batch, device=device, dtype=dtype)
@@ -360,8 +372,18 @@ class Network(nn.Module):
 
         return read
 
+    def _build_by_name(self, kind: str, name: str, *args: Any, **params: Any) -> Any:
+        """Build a component, handing it the network's seeded CPU generator if it takes one."""
+        component = self.plugins.get(kind, name)
+        if "generator" in {p.name for p in component.parameters} and "generator" not in params:
+            params["generator"] = self.generator("cpu")
+        return component.build(*args, **params)
+
     def _layer_items(self) -> list[tuple[str, NeuronGroup]]:
         return [(name, cast(NeuronGroup, layer)) for name, layer in self.layers.items()]
+
+    def _connection_items(self) -> list[tuple[str, Connection]]:
+        return [(name, cast(Connection, conn)) for name, conn in self.connections.items()]
 
     def _connection(self, name: str) -> Connection:
         return cast(Connection, self.connections[name])
@@ -394,7 +416,7 @@ class Network(nn.Module):
                     return type(x)(*(move(v) for v in x))
                 return x
 
-            for group in (s.layers, s.spikes, s.traces, s.connections, s.rules):
+            for group in (s.layers, s.spikes, s.traces, s.connections, s.delays, s.rules):
                 for key, value in group.items():
                     group[key] = move(value)
         return self

@@ -32,7 +32,9 @@ class NeuronGroup(nn.Module, ABC):
       owns it. Learned per-neuron quantities (e.g. adaptive thresholds) are buffers, so they land
       in ``state_dict``; they may only change when ``ctx.learning`` is true.
     * :meth:`forward` maps the summed input of one step ``[batch, *shape]`` to boolean spikes of
-      the same shape and the next state. It must not keep anything on ``self`` between steps.
+      the same shape and the next state. It must not keep anything on ``self`` between steps,
+      except learned buffers. A group that emits real values instead of spikes (``real-input``)
+      sets ``emits_real = True`` and returns floats.
     * Monitors can record ``"s"`` (spikes), ``"trace"`` (when ``trace_tau`` is set) and every
       field of the state by name.
 
@@ -42,6 +44,8 @@ class NeuronGroup(nn.Module, ABC):
             no trace.
         trace_additive: ``True`` adds 1 to the trace per spike; ``False`` resets it to 1.
     """
+
+    emits_real = False
 
     def __init__(
         self,
@@ -78,7 +82,7 @@ class NeuronGroup(nn.Module, ABC):
         decayed = trace * math.exp(-dt / self.trace_tau)
         if self.trace_additive:
             return decayed + spikes.to(trace.dtype)
-        return torch.where(spikes, torch.ones_like(trace), decayed)
+        return torch.where(spikes != 0, torch.ones_like(trace), decayed)
 
     def extra_repr(self) -> str:
         return f"shape={self.shape}"

@@ -135,7 +135,7 @@ class ConnectionContract(_Contract):
 
     def test_output_has_the_target_shape(self, plugins: PluginManager) -> None:
         conn = self.build(plugins)
-        out, _ = conn(self.spikes(3), conn.initial_state(3))
+        out, _ = conn(self.spikes(3), conn.initial_state(3), Context())
         assert tuple(out.shape) == (3, *self.target_shape)
         assert out.is_floating_point()
 
@@ -145,9 +145,9 @@ class ConnectionContract(_Contract):
     def test_batch_samples_are_independent(self, plugins: PluginManager) -> None:
         conn = self.build(plugins)
         x = self.spikes(3)
-        together, _ = conn(x, conn.initial_state(3))
+        together, _ = conn(x, conn.initial_state(3), Context())
         for b in range(3):
-            alone, _ = conn(x[b : b + 1], conn.initial_state(1))
+            alone, _ = conn(x[b : b + 1], conn.initial_state(1), Context())
             torch.testing.assert_close(together[b : b + 1], alone)
 
     def test_constrain_applies_weight_bounds(self, plugins: PluginManager) -> None:

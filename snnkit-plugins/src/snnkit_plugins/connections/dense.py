@@ -1,70 +1,160 @@
-"""The ``dense`` connection: all-to-all synapses with a weight matrix."""
+"""The ``dense`` connection: all-to-all synapses with a weight matrix, propagated event by event."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
 
-from snnkit import Connection, NoState, hookimpl
+from snnkit import Connection, Context, NoState, hookimpl
 from snnkit.errors import ShapeError
+from snnkit.init import WeightSpec, initial_weights
+from snnkit_plugins.connections._propagation import gather_rows, per_synapse_delays, shift_in
+
+
+class DelayLine(NamedTuple):
+    spikes: Tensor  # [max delay + 1, batch, source size]: row k holds the spikes of k steps ago
 
 
 class Dense(Connection):
     """All-to-all synapses: each step the target receives ``spikes @ weight`` (mV per spike).
 
-    ``weight`` has shape ``[source size, target size]``: row ``i`` holds the synapses of source
-    neuron ``i``. Weights are a ``Parameter`` with ``requires_grad=False``, saved in ``state_dict``.
+    ``weight`` is ``[source size, target size]``: row ``i`` holds the synapses of source neuron
+    ``i``. It is a ``Parameter`` with ``requires_grad=False``, saved in ``state_dict``.
+
+    Propagation is event-driven: when few sources spiked (at most ``event_threshold`` of them
+    across the batch), only their weight rows are gathered instead of multiplying the whole
+    matrix, with the same result to float rounding. At 15 Hz and ``dt`` = 1 ms, 1.5 % of the
+    inputs spike per step, and gathering is 10 to 40 times cheaper on a CPU. On a GPU the dense
+    product is used throughout: it is fast there, and choosing would force a device sync per step.
+
+    Learning rules update it through ``add_outer``; masked synapses stay zero, Dale's rule
+    keeps each source's sign, and the bounds and ``norm`` are applied after every update.
 
     Args:
         source_shape: shape of the source layer.
         target_shape: shape of the target layer.
-        weight: initial weights: a tensor ``[source size, target size]``, a constant, or ``None``
-            for uniform random weights in ``[wmin, wmax]`` when both bounds are finite and in
-            ``[0, 0.3)`` otherwise (BindsNET's default).
+        weight: initial weights: a tensor ``[source size, target size]``, a number, or a name:
+            ``"uniform"`` (in ``[wmin, wmax)`` when both are finite, else ``[0, 0.3)``),
+            ``"uniform(low, high)"``, ``"normal(mean, std)"``, ``"constant(value)"``.
         wmin: lower weight bound (hard clamp after learning), ``-inf`` for none.
         wmax: upper weight bound, ``inf`` for none.
-        norm: each target neuron's incoming weights are scaled to sum to ``norm`` at construction
-            and after every learning update; ``None`` for no normalisation.
+        norm: each target's incoming weights are scaled to sum to ``norm`` at construction and
+            after every learning update; ``None`` for none.
+        weight_decay: decay rate of the weights towards zero while learning (1/ms), 0 for none.
+        bias: input added to every target neuron each step (mV): a number or a tensor of the
+            target's shape; learnable by rules that support it, ``None`` for none.
+        mask: boolean ``[source size, target size]``; synapses where it is false do not exist
+            and stay zero.
+        dale: Dale's rule: every source neuron keeps the sign of its initial outgoing weights
+            (the sign of their sum; zero counts as excitatory), so learning never flips it.
+        delay: extra steps each spike takes: an int for the whole connection, or an integer
+            tensor ``[source size, target size]`` of per-synapse delays (a ring buffer keeps the
+            last ``max(delay) + 1`` steps of source spikes).
+        event_threshold: largest fraction of active sources for which rows are gathered; 0 always
+            multiplies the whole matrix.
         generator: random generator for the initial weights (the network passes its own).
 
     >>> conn = Dense(3, 2, weight=1.0)
-    >>> out, _ = conn(torch.tensor([[True, False, True]]), conn.initial_state(1))
+    >>> out, _ = conn(torch.tensor([[True, False, True]]), conn.initial_state(1), Context())
     >>> out.tolist()
     [[2.0, 2.0]]
     """
+
+    mask: Tensor | None
+    sign: Tensor | None
+    delays: Tensor | None
 
     def __init__(
         self,
         source_shape: int | Sequence[int],
         target_shape: int | Sequence[int],
         *,
-        weight: Tensor | float | None = None,
+        weight: WeightSpec = "uniform",
         wmin: float = -math.inf,
         wmax: float = math.inf,
         norm: float | None = None,
+        weight_decay: float = 0.0,
+        bias: float | Tensor | None = None,
+        mask: Tensor | None = None,
+        dale: bool = False,
+        delay: int | Tensor = 0,
+        event_threshold: float = 0.1,
         generator: torch.Generator | None = None,
     ) -> None:
-        super().__init__(source_shape, target_shape, wmin=wmin, wmax=wmax, norm=norm)
-        n_source, n_target = math.prod(self.source_shape), math.prod(self.target_shape)
-        if weight is None:
-            low, high = (wmin, wmax) if math.isfinite(wmin) and math.isfinite(wmax) else (0.0, 0.3)
-            w = low + (high - low) * torch.rand(n_source, n_target, generator=generator)
-        elif isinstance(weight, Tensor):
-            if tuple(weight.shape) != (n_source, n_target):
-                raise ShapeError("dense connection weight", (n_source, n_target), tuple(weight.shape))
-            w = weight.detach().clone().float()
+        uniform = delay if isinstance(delay, int) else 0
+        super().__init__(
+            source_shape, target_shape, wmin=wmin, wmax=wmax, norm=norm, weight_decay=weight_decay, delay=uniform
+        )
+        shape = (self.source_size, self.target_size)
+        self.weight = nn.Parameter(
+            initial_weights(weight, shape, wmin=wmin, wmax=wmax, generator=generator), requires_grad=False
+        )
+        if bias is None:
+            self.bias = None
         else:
-            w = torch.full((n_source, n_target), float(weight))
-        self.weight = nn.Parameter(w, requires_grad=False)
-        if norm is not None:
-            self.normalize(norm)
+            b = torch.as_tensor(bias, dtype=torch.float32).expand(self.target_shape).clone()
+            self.bias = nn.Parameter(b, requires_grad=False)
+        if mask is not None:
+            if tuple(mask.shape) != shape:
+                raise ShapeError("dense connection mask", shape, tuple(mask.shape))
+            mask = mask.to(torch.bool)
+        self.register_buffer("mask", mask)
+        self.register_buffer("sign", torch.where(self.weight.sum(1) < 0, -1.0, 1.0) if dale else None)
+        if isinstance(delay, Tensor):
+            if tuple(delay.shape) != shape:
+                raise ShapeError("dense connection per-synapse delays", shape, tuple(delay.shape))
+            if delay.is_floating_point() or delay.min() < 0:
+                raise ValueError("per-synapse delays must be non-negative integers (steps)")
+            delay = delay.long()
+        self.register_buffer("delays", delay if isinstance(delay, Tensor) else None)
+        self.max_delay = int(self.delays.max()) if self.delays is not None else 0
+        self.event_threshold = event_threshold
+        self.constrain()
 
-    def forward(self, spikes: Tensor, state: NoState) -> tuple[Tensor, NoState]:
-        x = spikes.reshape(spikes.shape[0], -1).to(self.weight.dtype)
-        return (x @ self.weight).reshape(spikes.shape[0], *self.target_shape), state
+    def initial_state(
+        self, batch_size: int, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
+    ) -> NamedTuple:
+        if self.delays is None:
+            return NoState()
+        return DelayLine(torch.zeros((self.max_delay + 1, batch_size, self.source_size), device=device))
+
+    def forward(self, spikes: Tensor, state: Any, ctx: Context) -> tuple[Tensor, Any]:
+        batch = spikes.shape[0]
+        x = spikes.reshape(batch, -1)
+        if self.delays is None:
+            out = self.propagate(x)
+        else:
+            line = shift_in(state.spikes, x)
+            out = per_synapse_delays(line, self.weight, self.delays)
+            state = DelayLine(line)
+        if self.bias is not None:
+            out = out + self.bias.reshape(1, -1)
+        return out.reshape(batch, *self.target_shape), state
+
+    def propagate(self, x: Tensor) -> Tensor:
+        """``x @ weight`` for ``x`` ``[batch, source size]``, gathering rows when few are active."""
+        if x.is_cuda or self.event_threshold <= 0:
+            return x.to(self.weight.dtype) @ self.weight
+        return gather_rows(x, self.weight, self.event_threshold)
+
+    @torch.no_grad()
+    def add_outer(self, pre: Tensor, post: Tensor) -> None:
+        self.weight.addmm_(pre.reshape(pre.shape[0], -1).T.to(self.weight.dtype), post.reshape(post.shape[0], -1))
+        if self.mask is not None:
+            self.weight.mul_(self.mask)
+
+    @torch.no_grad()
+    def constrain(self) -> None:
+        """Zero masked synapses, enforce Dale's rule, then clamp to the bounds and normalise."""
+        if self.mask is not None:
+            self.weight.mul_(self.mask)
+        if self.sign is not None:
+            self.weight.copy_(torch.where(self.sign[:, None] > 0, self.weight.clamp_min(0), self.weight.clamp_max(0)))
+        super().constrain()
 
     @torch.no_grad()
     def normalize(self, norm: float) -> None:

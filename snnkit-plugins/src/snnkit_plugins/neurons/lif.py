@@ -29,15 +29,28 @@ class LIFState(NamedTuple):
     refractory: Tensor  # refractory time left (ms)
 
 
+def fire(
+    v: Tensor, x: Tensor, refractory: Tensor, threshold: float | Tensor, v_reset: float, period: float, dt: float
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Integrate-and-fire with an absolute refractory period, shared by the LIF family.
+
+    Adds input ``x`` to ``v`` where the neuron is not refractory, spikes where ``v >= threshold``,
+    resets those to ``v_reset`` and holds them refractory for ``period`` ms (whole steps).
+    Returns ``(spikes, v, refractory)``.
+    """
+    active = refractory < 0.5 * dt
+    v = torch.where(active, v + x, v)
+    spikes = active & (v >= threshold)
+    v = torch.where(spikes, torch.full_like(v, v_reset), v)
+    hold = round(period / dt) * dt
+    refractory = torch.where(spikes, torch.full_like(v, hold), (refractory - dt).clamp_min(0.0))
+    return spikes, v, refractory
+
+
 def lif_step(x: Tensor, state: LIFState, p: LIFParameters, dt: float) -> tuple[Tensor, LIFState]:
     """One step of ``dt`` ms of the LIF dynamics; pure, so it can be compiled or tested alone."""
     v = p.v_rest + math.exp(-dt / p.tau_mem) * (state.v - p.v_rest)
-    active = state.refractory < 0.5 * dt
-    v = torch.where(active, v + x, v)
-    spikes = active & (v >= p.v_thresh)
-    v = torch.where(spikes, torch.full_like(v, p.v_reset), v)
-    hold = round(p.refractory / dt) * dt
-    refractory = torch.where(spikes, torch.full_like(v, hold), (state.refractory - dt).clamp_min(0.0))
+    spikes, v, refractory = fire(v, x, state.refractory, p.v_thresh, p.v_reset, p.refractory, dt)
     return spikes, LIFState(v, refractory)
 
 

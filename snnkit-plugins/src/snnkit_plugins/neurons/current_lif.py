@@ -1,0 +1,90 @@
+"""The ``current-lif`` neuron model: LIF driven by an exponentially decaying synaptic current."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+from snnkit import Context, NeuronGroup, hookimpl
+from snnkit_plugins.neurons.lif import fire
+
+
+class CurrentLIFState(NamedTuple):
+    v: Tensor  # membrane potential (mV)
+    i: Tensor  # synaptic current (mV per step)
+    refractory: Tensor  # refractory time left (ms)
+
+
+class CurrentLIF(NeuronGroup):
+    """Leaky integrate-and-fire neurons with current-based synapses that decay exponentially.
+
+    Input charges a synaptic current ``i`` that decays with ``tau_syn``; the membrane integrates
+    the current rather than the input itself::
+
+        i[t] = exp(-dt / tau_syn) * i[t-1] + x[t]
+        v[t] = v_rest + exp(-dt / tau_mem) * (v[t-1] - v_rest) + i[t]   (unless refractory)
+
+    so a single input spike of weight ``w`` delivers ``w exp(-k dt / tau_syn)`` in the ``k``-th step
+    after it. Spiking, reset and refractoriness are as in ``lif``. Defaults are BindsNET's
+    ``CurrentLIFNodes``; reference: Gerstner et al., *Neuronal Dynamics* (2014), ch. 3.1.
+
+    Args:
+        shape: neurons in the layer.
+        v_rest: resting potential, -65 mV.
+        v_reset: reset potential after a spike, -65 mV.
+        v_thresh: spike threshold, -52 mV.
+        tau_mem: membrane time constant, 100 ms.
+        tau_syn: synaptic current time constant, 2 ms.
+        refractory: refractory period, 5 ms.
+        trace_tau: time constant (ms) of the spike trace for learning rules; ``None`` keeps none.
+        trace_additive: add 1 per spike (``True``) or reset the trace to 1 (``False``).
+
+    State variables: ``v`` (mV), ``i`` (mV per step) and ``refractory`` (ms left).
+
+    >>> layer = CurrentLIF(1)
+    >>> state = layer.initial_state(1)
+    >>> _, state = layer(torch.tensor([[4.0]]), state, Context())
+    >>> _, state = layer(torch.tensor([[0.0]]), state, Context())
+    >>> round(state.i.item(), 4)  # 4 * exp(-1 / 2)
+    2.4261
+    """
+
+    def __init__(
+        self,
+        shape: int | Sequence[int],
+        *,
+        v_rest: float = -65.0,
+        v_reset: float = -65.0,
+        v_thresh: float = -52.0,
+        tau_mem: float = 100.0,
+        tau_syn: float = 2.0,
+        refractory: float = 5.0,
+        trace_tau: float | None = None,
+        trace_additive: bool = False,
+    ) -> None:
+        super().__init__(shape, trace_tau=trace_tau, trace_additive=trace_additive)
+        if tau_mem <= 0 or tau_syn <= 0:
+            raise ValueError(f"tau_mem and tau_syn must be positive time constants in ms, got {tau_mem}, {tau_syn}")
+        self.v_rest, self.v_reset, self.v_thresh = v_rest, v_reset, v_thresh
+        self.tau_mem, self.tau_syn, self.refractory = tau_mem, tau_syn, refractory
+
+    def initial_state(
+        self, batch_size: int, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
+    ) -> CurrentLIFState:
+        v = torch.full((batch_size, *self.shape), self.v_rest, device=device, dtype=dtype)
+        return CurrentLIFState(v, torch.zeros_like(v), torch.zeros_like(v))
+
+    def forward(self, input: Tensor, state: CurrentLIFState, ctx: Context) -> tuple[Tensor, CurrentLIFState]:
+        i = math.exp(-ctx.dt / self.tau_syn) * state.i + input
+        v = self.v_rest + math.exp(-ctx.dt / self.tau_mem) * (state.v - self.v_rest)
+        spikes, v, refractory = fire(v, i, state.refractory, self.v_thresh, self.v_reset, self.refractory, ctx.dt)
+        return spikes, CurrentLIFState(v, i, refractory)
+
+
+@hookimpl
+def snnkit_register_neurons(registry):
+    registry.add("current-lif", CurrentLIF)

@@ -1,0 +1,60 @@
+"""The ``mcculloch-pitts`` neuron model: a memoryless threshold unit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+from snnkit import Context, NeuronGroup, hookimpl
+
+
+class McCullochPittsState(NamedTuple):
+    v: Tensor  # this step's summed input (mV)
+
+
+class McCullochPitts(NeuronGroup):
+    """Threshold units: spike in every step whose summed input reaches ``threshold``.
+
+    ``s[t] = (x[t] >= threshold)``, with no memory between steps and no refractory period.
+    Reference: McCulloch & Pitts, Bull. Math. Biophys. 5 (1943).
+
+    Args:
+        shape: neurons in the layer.
+        threshold: input at or above which a unit spikes, 1.0 (same unit as the input).
+        trace_tau: time constant (ms) of the spike trace for learning rules; ``None`` keeps none.
+        trace_additive: add 1 per spike (``True``) or reset the trace to 1 (``False``).
+
+    State variables: ``v`` (this step's input).
+
+    >>> layer = McCullochPitts(3)
+    >>> spikes, _ = layer(torch.tensor([[0.5, 1.0, 2.0]]), layer.initial_state(1), Context())
+    >>> spikes.tolist()
+    [[False, True, True]]
+    """
+
+    def __init__(
+        self,
+        shape: int | Sequence[int],
+        *,
+        threshold: float = 1.0,
+        trace_tau: float | None = None,
+        trace_additive: bool = False,
+    ) -> None:
+        super().__init__(shape, trace_tau=trace_tau, trace_additive=trace_additive)
+        self.threshold = threshold
+
+    def initial_state(
+        self, batch_size: int, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
+    ) -> McCullochPittsState:
+        return McCullochPittsState(torch.zeros((batch_size, *self.shape), device=device, dtype=dtype))
+
+    def forward(self, input: Tensor, state: McCullochPittsState, ctx: Context) -> tuple[Tensor, McCullochPittsState]:
+        return input >= self.threshold, McCullochPittsState(input)
+
+
+@hookimpl
+def snnkit_register_neurons(registry):
+    registry.add("mcculloch-pitts", McCullochPitts)
