@@ -64,7 +64,8 @@ class Izhikevich(NeuronGroup):
         trace_tau: time constant (ms) of the spike trace for learning rules; ``None`` keeps none.
         trace_additive: add 1 per spike (``True``) or reset the trace to 1 (``False``).
 
-    State variables: ``v`` (mV) and ``u`` (mV); initially ``v = -65``, ``u = b v``.
+    State variables: ``v`` (mV) and ``u`` (mV); they start at rest (the stable fixed point for
+    ``I = 0``: ``v = -70`` mV for ``b = 0.2``), or at ``v = -65``, ``u = b v`` where none exists.
 
     >>> layer = Izhikevich(1, preset="fast-spiking")
     >>> state, count = layer.initial_state(1), 0
@@ -126,8 +127,13 @@ class Izhikevich(NeuronGroup):
     def initial_state(
         self, batch_size: int, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
     ) -> IzhikevichState:
-        v = torch.full((batch_size, *self.shape), -65.0, device=device, dtype=dtype)
-        return IzhikevichState(v, self.b.to(device=device, dtype=dtype) * v)
+        """The resting state: the stable fixed point ``0.04 v^2 + (5 - b) v + 140 = 0``, ``u = b v``,
+        or ``v = -65`` where ``b`` is too large for one to exist."""
+        b = self.b.to(device=device, dtype=dtype)
+        disc = (5.0 - b) ** 2 - 4 * 0.04 * 140.0
+        rest = torch.where(disc >= 0, (b - 5.0 - disc.clamp_min(0).sqrt()) / 0.08, torch.full_like(b, -65.0))
+        v = rest.expand(batch_size, *self.shape).clone()
+        return IzhikevichState(v, b * v)
 
     def forward(self, input: Tensor, state: IzhikevichState, ctx: Context) -> tuple[Tensor, IzhikevichState]:
         v, u, half = state.v, state.u, 0.5 * ctx.dt
