@@ -251,3 +251,27 @@ def test_relay_layer_built_from_object(plugins):
     assert net.layers["r"] is layer
     with pytest.raises(ShapeError):
         net.add_layer("q", Adaptive(3), shape=4)
+
+
+def test_connection_delay_holds_spikes_back_and_rules_see_them_when_they_arrive(plugins):
+    net = Network(plugins=plugins)
+    net.add_layer("in", "relay", 1)
+    net.add_layer("out", "relay", 1, threshold=100.0)  # never spikes, so the rule sees pre only
+    net.add_connection("in", "out", "full", delay=3, rule="hebb")
+    net.add_monitor("out", "recorder", target="out", variables=["v"])
+    seen = []
+    rule = net.rules["in->out"]
+    original = rule.forward
+
+    def spy(connection, pre, post, state, ctx, reward=None):
+        seen.append(bool(pre.spikes.any()))
+        return original(connection, pre, post, state, ctx, reward)
+
+    rule.forward = spy
+    x = torch.zeros(8, 1, 1)
+    x[0] = 1.0
+    net.run({"in": x}, time=8)
+    assert net.monitors["out"].get("v").flatten().tolist() == [0, 0, 0, 0, 1, 0, 0, 0]  # 1 + 3 steps later
+    assert seen == [False, False, False, False, True, False, False, False]
+    net.double()  # the delay line moves with the network
+    assert net.state.delays["in->out"].dtype == torch.bool

@@ -13,15 +13,19 @@ def pair(value: int | tuple[int, int] | list[int], name: str) -> tuple[int, int]
     return pair_  # type: ignore[return-value]
 
 
-def output_size(size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int]):
-    """Height and width after sliding ``kernel`` over ``size`` (PyTorch's formula)."""
-    return tuple((s + 2 * p - k) // st + 1 for s, k, st, p in zip(size, kernel, stride, padding, strict=True))
+def output_size(
+    what: str, source: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int]
+) -> tuple[int, ...]:
+    """Height and width after sliding ``kernel`` over a ``[channels, height, width]`` source."""
+    if len(source) != 3:
+        raise ShapeError(f"{what}: the source must be [channels, height, width]", "(C, H, W)", source)
+    if min(stride) < 1:
+        raise ValueError(f"{what}: stride must be positive, got {stride}")
+    return tuple((s + 2 * p - k) // st + 1 for s, k, st, p in zip(source[1:], kernel, stride, padding, strict=True))
 
 
 def check_maps(what: str, source: tuple[int, ...], target: tuple[int, ...], expected: tuple[int, ...]) -> None:
     """Raise a ShapeError naming the target shape the connection would produce."""
-    if len(source) != 3:
-        raise ShapeError(f"{what}: the source must be [channels, height, width]", "(C, H, W)", source)
     if min(expected) < 1:
         raise ShapeError(f"{what}: the kernel does not fit the source {source}", "a kernel within the source", expected)
     if target != expected:

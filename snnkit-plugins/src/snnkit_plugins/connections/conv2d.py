@@ -66,9 +66,8 @@ class Conv2d(Connection):
         )
         self.kernel_size, self.stride = pair(kernel_size, "kernel_size"), pair(stride, "stride")
         self.padding = pair(padding, "padding")
-        channels = self.source_shape[0] if len(self.source_shape) == 3 else 0
-        filters = self.target_shape[0]
-        size = output_size(self.source_shape[1:], self.kernel_size, self.stride, self.padding)
+        size = output_size("conv2d connection", self.source_shape, self.kernel_size, self.stride, self.padding)
+        channels, filters = self.source_shape[0], self.target_shape[0]
         check_maps("conv2d connection", self.source_shape, self.target_shape, (filters, *size))
         shape = (filters, channels, *self.kernel_size)
         self.weight = nn.Parameter(

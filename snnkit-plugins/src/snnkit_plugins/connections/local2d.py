@@ -65,8 +65,8 @@ class Local2d(Connection):
         )
         self.kernel_size, self.stride = pair(kernel_size, "kernel_size"), pair(stride, "stride")
         self.padding = pair(padding, "padding")
-        channels = self.source_shape[0] if len(self.source_shape) == 3 else 0
-        size = output_size(self.source_shape[1:], self.kernel_size, self.stride, self.padding)
+        size = output_size("local2d connection", self.source_shape, self.kernel_size, self.stride, self.padding)
+        channels = self.source_shape[0]
         check_maps("local2d connection", self.source_shape, self.target_shape, (self.target_shape[0], *size))
         shape = (self.target_shape[0], math.prod(size), channels * math.prod(self.kernel_size))
         self.weight = nn.Parameter(

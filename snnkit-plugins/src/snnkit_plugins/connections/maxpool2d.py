@@ -69,7 +69,7 @@ class MaxPool2d(Connection):
         if tau_rate <= 0:
             raise ValueError(f"tau_rate must be a positive time constant in ms, got {tau_rate}")
         self.tau_rate = tau_rate
-        size = output_size(self.source_shape[1:], self.kernel_size, self.stride, self.padding)
+        size = output_size("maxpool2d connection", self.source_shape, self.kernel_size, self.stride, self.padding)
         check_maps("maxpool2d connection", self.source_shape, self.target_shape, (self.source_shape[0], *size))
         self.register_buffer("weight", torch.tensor(float(weight)))
 
