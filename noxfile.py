@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import nox
 
 nox.options.sessions = ["tests", "lint"]
@@ -55,9 +53,11 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy")
 
 
+PEERS = ["bindsnet==0.3.4", "brian2==2.9.0", "numpy<2.4", "cython"]
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmarks; they print their figures."""
-    install_snnkit(session)
-    for script in sorted(Path("benchmarks").glob("*.py")):
-        session.run("python", str(script), *session.posargs)
+    """Benchmarks side by side with BindsNET and Brian2; they print their figures."""
+    install_snnkit(session, *PEERS)
+    session.run("python", "benchmarks/compare.py", *session.posargs)

@@ -230,7 +230,7 @@ class Network(nn.Module):
             self.state = self._initial_state(batch)
         state = self.state
         device, dtype = self.device, self._anchor.dtype
-        external = {k: v.to(device=device, dtype=dtype) for k, v in inputs.items()}
+        external = {k: v.to(device=device, dtype=v.dtype if v.dtype == torch.bool else dtype) for k, v in inputs.items()}
         clamps = {k: self._clamp(k, v, time, batch) for k, v in (clamp or {}).items()}
         reward_at = self._reward(reward, time, batch)
         ctx = Context(dt=self.dt, learning=self.training and learning, generator=self.generator())

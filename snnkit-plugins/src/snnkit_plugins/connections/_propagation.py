@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 
@@ -11,12 +12,21 @@ def active_sources(x: Tensor) -> Tensor:
     return (x if x.dtype == torch.bool else x != 0).any(0).nonzero().squeeze(1)
 
 
-def gather_rows(x: Tensor, weight: Tensor, threshold: float) -> Tensor:
-    """``x @ weight``, computed from the rows of active sources only when there are few of them."""
-    active = active_sources(x)
-    if active.numel() > threshold * x.shape[1]:
+#: Below this many synapses the dense product is always cheaper than finding the active sources.
+SMALL = 100_000
+
+
+def event_driven_product(x: Tensor, weight: Tensor, threshold: float) -> Tensor:
+    """``x @ weight`` for ``x`` ``[batch, n]``, summing only the rows of active sources when at most
+    ``threshold`` of the entries are nonzero (one fused gather-and-sum, ``embedding_bag``)."""
+    if weight.numel() < SMALL:
         return x.to(weight.dtype) @ weight
-    return x.index_select(1, active).to(weight.dtype) @ weight.index_select(0, active)
+    b, i = x.nonzero(as_tuple=True)
+    if i.numel() > threshold * x.numel():
+        return x.to(weight.dtype) @ weight
+    offsets = torch.searchsorted(b, torch.arange(x.shape[0], device=x.device))
+    values = None if x.dtype == torch.bool else x[b, i].to(weight.dtype)
+    return F.embedding_bag(i, weight, offsets, mode="sum", per_sample_weights=values)
 
 
 def shift_in(line: Tensor, x: Tensor) -> Tensor:

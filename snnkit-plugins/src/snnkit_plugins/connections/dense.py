@@ -12,7 +12,7 @@ from torch import Tensor, nn
 from snnkit import Connection, Context, NoState, hookimpl
 from snnkit.errors import ShapeError
 from snnkit.init import WeightSpec, initial_weights
-from snnkit_plugins.connections._propagation import gather_rows, per_synapse_delays, shift_in
+from snnkit_plugins.connections._propagation import event_driven_product, per_synapse_delays, shift_in
 
 
 class DelayLine(NamedTuple):
@@ -25,11 +25,13 @@ class Dense(Connection):
     ``weight`` is ``[source size, target size]``: row ``i`` holds the synapses of source neuron
     ``i``. It is a ``Parameter`` with ``requires_grad=False``, saved in ``state_dict``.
 
-    Propagation is event-driven: when few sources spiked (at most ``event_threshold`` of them
-    across the batch), only their weight rows are gathered instead of multiplying the whole
-    matrix, with the same result to float rounding. At 15 Hz and ``dt`` = 1 ms, 1.5 % of the
-    inputs spike per step, and gathering is 10 to 40 times cheaper on a CPU. On a GPU the dense
-    product is used throughout: it is fast there, and choosing would force a device sync per step.
+    Propagation is event-driven: when few sources spiked (at most ``event_threshold`` of the
+    batch's entries), only their weight rows are summed (one fused gather-and-sum) instead of
+    multiplying the whole matrix, with the same result to float rounding. At 15 Hz and
+    ``dt`` = 1 ms, 1.5 % of the inputs spike per step, and this is 10 to 70 times cheaper on a CPU
+    for a 4000 x 4000 matrix. Matrices under 100,000 synapses always use the dense product, which
+    is cheaper there. On a GPU the dense product is used throughout: it is fast there, and
+    choosing would force a device sync per step.
 
     Learning rules update it through ``add_outer``; masked synapses stay zero, Dale's rule
     keeps each source's sign, and the bounds and ``norm`` are applied after every update.
@@ -54,8 +56,8 @@ class Dense(Connection):
         delay: extra steps each spike takes: an int for the whole connection, or an integer
             tensor ``[source size, target size]`` of per-synapse delays (a ring buffer keeps the
             last ``max(delay) + 1`` steps of source spikes).
-        event_threshold: largest fraction of active sources for which rows are gathered; 0 always
-            multiplies the whole matrix.
+        event_threshold: largest fraction of nonzero inputs (over the batch) for which only active
+            rows are summed; 0 always multiplies the whole matrix.
         generator: random generator for the initial weights (the network passes its own).
 
     >>> conn = Dense(3, 2, weight=1.0)
@@ -82,7 +84,7 @@ class Dense(Connection):
         mask: Tensor | None = None,
         dale: bool = False,
         delay: int | Tensor = 0,
-        event_threshold: float = 0.1,
+        event_threshold: float = 0.2,
         generator: torch.Generator | None = None,
     ) -> None:
         uniform = delay if isinstance(delay, int) else 0
@@ -139,7 +141,7 @@ class Dense(Connection):
         """``x @ weight`` for ``x`` ``[batch, source size]``, gathering rows when few are active."""
         if x.is_cuda or self.event_threshold <= 0:
             return x.to(self.weight.dtype) @ self.weight
-        return gather_rows(x, self.weight, self.event_threshold)
+        return event_driven_product(x, self.weight, self.event_threshold)
 
     @torch.no_grad()
     def add_outer(self, pre: Tensor, post: Tensor) -> None:

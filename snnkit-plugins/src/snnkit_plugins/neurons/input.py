@@ -38,7 +38,7 @@ class Input(NeuronGroup):
         return NoState()
 
     def forward(self, input: Tensor, state: NoState, ctx: Context) -> tuple[Tensor, NoState]:
-        return input != 0, state
+        return (input if input.dtype == torch.bool else input != 0), state
 
 
 @hookimpl

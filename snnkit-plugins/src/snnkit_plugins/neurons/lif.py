@@ -39,17 +39,19 @@ def fire(
     Returns ``(spikes, v, refractory)``.
     """
     active = refractory < 0.5 * dt
-    v = torch.where(active, v + x, v)
-    spikes = active & (v >= threshold)
-    v = torch.where(spikes, torch.full_like(v, v_reset), v)
+    v = v + x * active
+    spikes = v >= threshold
+    spikes &= active
+    v = torch.where(spikes, v_reset, v)
     hold = round(period / dt) * dt
-    refractory = torch.where(spikes, torch.full_like(v, hold), (refractory - dt).clamp_min(0.0))
+    refractory = torch.where(spikes, hold, refractory - dt).clamp_min_(0.0)
     return spikes, v, refractory
 
 
 def lif_step(x: Tensor, state: LIFState, p: LIFParameters, dt: float) -> tuple[Tensor, LIFState]:
     """One step of ``dt`` ms of the LIF dynamics; pure, so it can be compiled or tested alone."""
-    v = p.v_rest + math.exp(-dt / p.tau_mem) * (state.v - p.v_rest)
+    decay = math.exp(-dt / p.tau_mem)
+    v = state.v.mul(decay).add_(p.v_rest * (1.0 - decay))
     spikes, v, refractory = fire(v, x, state.refractory, p.v_thresh, p.v_reset, p.refractory, dt)
     return spikes, LIFState(v, refractory)
 
