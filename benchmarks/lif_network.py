@@ -77,9 +77,7 @@ def run_brian2(n: int, steps: int, device: str) -> dict[str, float]:
     b2.defaultclock.dt = 1 * b2.ms
     eqs = "dv/dt = (-65*mV - v) / (100*ms) : volt (unless refractory)"
     source = b2.PoissonGroup(n, RATE_HZ * b2.Hz)
-    target = b2.NeuronGroup(
-        n, eqs, threshold="v >= -52*mV", reset="v = -65*mV", refractory=5 * b2.ms, method="exact"
-    )
+    target = b2.NeuronGroup(n, eqs, threshold="v >= -52*mV", reset="v = -65*mV", refractory=5 * b2.ms, method="exact")
     target.v = -65 * b2.mV
     synapses = b2.Synapses(source, target, "w : volt", on_pre="v += w")
     synapses.connect()

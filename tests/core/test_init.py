@@ -1,6 +1,5 @@
 """Weight initialisation by name."""
 
-
 import pytest
 import torch
 
@@ -38,8 +37,14 @@ def test_normal_is_seeded_and_clamped():
 
 @pytest.mark.parametrize(
     ("spec", "reason"),
-    [("gaussian", "unknown distribution"), ("normal(1)", "takes 2 arguments"), ("uniform(a, b)", "must be numbers"),
-     ("uniform(2, 1)", "high must not be below low"), ("constant", "takes 1 arguments"), (None, "got a NoneType")],
+    [
+        ("gaussian", "unknown distribution"),
+        ("normal(1)", "takes 2 arguments"),
+        ("uniform(a, b)", "must be numbers"),
+        ("uniform(2, 1)", "high must not be below low"),
+        ("constant", "takes 1 arguments"),
+        (None, "got a NoneType"),
+    ],
 )
 def test_bad_specs_say_what_would_be_right(spec, reason):
     with pytest.raises(WeightSpecError) as info:

@@ -64,7 +64,9 @@ def test_real_valued_input_goes_through_both_paths(plugins):
 
 def test_weight_initialisation_by_name_is_seeded(plugins):
     def weights(spec, seed=0, **kw):
-        return plugins.build("connections", "dense", 200, 100, weight=spec, generator=torch.Generator().manual_seed(seed), **kw).weight
+        return plugins.build(
+            "connections", "dense", 200, 100, weight=spec, generator=torch.Generator().manual_seed(seed), **kw
+        ).weight
 
     u = weights("uniform(0.2, 0.4)")
     assert 0.2 <= u.min() < 0.21 and 0.39 < u.max() < 0.4

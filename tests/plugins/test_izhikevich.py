@@ -1,5 +1,7 @@
 """``izhikevich``: the presets reproduce their defining firing patterns (Izhikevich 2003, fig. 2)."""
 
+import itertools
+
 import pytest
 import torch
 
@@ -29,13 +31,13 @@ def intervals(plugins, preset, current=10.0, steps=400, rest=50):
     spikes, _ = drive(layer, [0.0] * rest + [current] * steps)
     times = spike_steps(spikes)
     assert times and times[0] >= rest, "a neuron at rest must stay silent"
-    return [b - a for a, b in zip(times, times[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(times)]
 
 
 def test_regular_spiking_adapts(plugins):
     isi = intervals(plugins, "regular-spiking")
     assert len(isi) >= 5
-    assert all(b >= a for a, b in zip(isi, isi[1:], strict=False))  # intervals never shorten
+    assert all(b >= a for a, b in itertools.pairwise(isi))  # intervals never shorten
     assert isi[-1] > 1.8 * isi[0]  # spike-frequency adaptation
     assert isi[-1] > 30  # low steady rate
 

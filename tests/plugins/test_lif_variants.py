@@ -48,7 +48,7 @@ def test_current_lif_current_decays_with_tau_syn_and_drives_the_membrane(plugins
 
 def test_current_lif_time_to_first_spike(plugins):
     layer = plugins.build("neurons", "current-lif", 1, tau_syn=2.0)
-    spikes, states = drive(layer, [1.0] * 40)
+    spikes, _ = drive(layer, [1.0] * 40)
     a, d = math.exp(-0.5), math.exp(-0.01)
     i = [sum(a**j for j in range(k + 1)) for k in range(40)]  # current under a constant input
     u, first = 0.0, None
@@ -66,7 +66,9 @@ def test_adaptive_lif_threshold_grows_per_spike_and_decays(plugins):
     spikes, states = drive(layer, inputs)
     assert spike_steps(spikes) == [0, 1]
     r = math.exp(-1 / 50.0)
-    assert [s.theta.item() for s in states] == pytest.approx([1.0, 1.0 * r + 1.0, (r + 1) * r, (r + 1) * r**2, (r + 1) * r**3])
+    assert [s.theta.item() for s in states] == pytest.approx(
+        [1.0, 1.0 * r + 1.0, (r + 1) * r, (r + 1) * r**2, (r + 1) * r**3]
+    )
     # a raised threshold needs more input: 13 mV fires from rest without adaptation, not with theta > 0
     fresh = plugins.build("neurons", "adaptive-lif", 1, theta_plus=1.0, refractory=0.0)
     spikes, _ = drive(fresh, [13.0, 13.0])
@@ -107,7 +109,7 @@ def test_diehl_cook_theta_learns_only_in_training_and_persists(plugins):
 
 def test_diehl_cook_one_spike_lets_the_largest_overshoot_win(plugins):
     layer = plugins.build("neurons", "diehl-cook", 4, refractory=0.0)
-    spikes, states = drive(layer, [torch.tensor([[14.0, 18.0, 16.0, 1.0], [1.0, 1.0, 1.0, 1.0]])])
+    spikes, _ = drive(layer, [torch.tensor([[14.0, 18.0, 16.0, 1.0], [1.0, 1.0, 1.0, 1.0]])])
     assert spikes[0].tolist() == [[False, True, False, False], [False, False, False, False]]
     # the losers keep their potential: neuron 2 (at -49 mV) wins the next step without new input
     spikes, _ = drive(layer, [torch.tensor([[14.0, 18.0, 16.0, 1.0]]), torch.zeros(1, 4)])

@@ -1,5 +1,6 @@
 """``real-input``, ``mcculloch-pitts`` and ``if``: discovery, contracts and hand-computed dynamics."""
 
+import itertools
 import math
 
 import pytest
@@ -59,7 +60,7 @@ def test_if_spike_times_match_hand_computation(plugins, x, refractory):
     period = k + round(refractory)
     times = spike_steps(spikes)
     assert times[0] == k - 1
-    assert all(b - a == period for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a == period for a, b in itertools.pairwise(times))
     assert [s.v.item() for s in states[: k - 1]] == pytest.approx([-65.0 + x * (n + 1) for n in range(k - 1)])
 
 

@@ -38,7 +38,9 @@ def test_random_connectivity_has_the_requested_density_and_is_seeded(plugins):
 def test_output_matches_the_dense_equivalent_on_both_paths(plugins, density):
     g = torch.Generator().manual_seed(1)
     event = plugins.build("connections", "sparse", 400, 100, p=0.1, weight="normal(0, 1)", generator=g)
-    summed = plugins.build("connections", "sparse", 400, 100, indices=event.indices, weight=event.weight, event_threshold=0.0)
+    summed = plugins.build(
+        "connections", "sparse", 400, 100, indices=event.indices, weight=event.weight, event_threshold=0.0
+    )
     spikes = torch.rand(4, 400, generator=g) < density
     expected = spikes.double() @ dense_equivalent(event)
     for conn in (event, summed):

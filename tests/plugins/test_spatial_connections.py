@@ -40,7 +40,7 @@ def spikes(shape, batch=2, seed=0):
 
 def reference_local(x, weight_at, filters, out_h, out_w, k, stride, padding):
     """Explicit loops: out[b, f, y, x] = sum over the patch at (y, x) of weight_at(f, y, x) * input."""
-    b, c, h, w = x.shape
+    b = x.shape[0]
     xp = torch.nn.functional.pad(x.double(), (padding, padding, padding, padding))
     out = torch.zeros(b, filters, out_h, out_w, dtype=torch.float64)
     for f in range(filters):
@@ -52,8 +52,17 @@ def reference_local(x, weight_at, filters, out_h, out_w, k, stride, padding):
 
 
 def test_conv2d_matches_explicit_loops(plugins):
-    conv = plugins.build("connections", "conv2d", (2, 7, 7), (3, 4, 4), kernel_size=3, stride=2, padding=1,
-                         weight="normal(0, 1)", generator=torch.Generator().manual_seed(0))
+    conv = plugins.build(
+        "connections",
+        "conv2d",
+        (2, 7, 7),
+        (3, 4, 4),
+        kernel_size=3,
+        stride=2,
+        padding=1,
+        weight="normal(0, 1)",
+        generator=torch.Generator().manual_seed(0),
+    )
     x = spikes((2, 7, 7))
     out, _ = conv(x, conv.initial_state(2), Context())
     expected = reference_local(x, lambda f, y, xx: conv.weight[f], 3, 4, 4, 3, 2, 1)
@@ -61,8 +70,16 @@ def test_conv2d_matches_explicit_loops(plugins):
 
 
 def test_local2d_matches_explicit_loops_with_a_kernel_per_location(plugins):
-    conn = plugins.build("connections", "local2d", (2, 5, 5), (3, 2, 2), kernel_size=3, stride=2,
-                         weight="normal(0, 1)", generator=torch.Generator().manual_seed(0))
+    conn = plugins.build(
+        "connections",
+        "local2d",
+        (2, 5, 5),
+        (3, 2, 2),
+        kernel_size=3,
+        stride=2,
+        weight="normal(0, 1)",
+        generator=torch.Generator().manual_seed(0),
+    )
     assert conn.weight.shape == (3, 4, 2 * 3 * 3)
     x = spikes((2, 5, 5))
     out, _ = conn(x, conn.initial_state(2), Context())

@@ -230,7 +230,9 @@ class Network(nn.Module):
             self.state = self._initial_state(batch)
         state = self.state
         device, dtype = self.device, self._anchor.dtype
-        external = {k: v.to(device=device, dtype=v.dtype if v.dtype == torch.bool else dtype) for k, v in inputs.items()}
+        external = {
+            k: v.to(device=device, dtype=v.dtype if v.dtype == torch.bool else dtype) for k, v in inputs.items()
+        }
         clamps = {k: self._clamp(k, v, time, batch) for k, v in (clamp or {}).items()}
         reward_at = self._reward(reward, time, batch)
         ctx = Context(dt=self.dt, learning=self.training and learning, generator=self.generator())
@@ -275,9 +277,9 @@ class Network(nn.Module):
             if ctx.learning:
                 r = reward_at(step)
                 for name, rule, conn, source, target in rules:
-                    pre = Activity(delivered[name], state.traces[source])
-                    post = Activity(spikes[target], traces[target])
-                    state.rules[name] = rule(conn, pre, post, state.rules[name], ctx, r)
+                    arrived = Activity(delivered[name], state.traces[source])
+                    fired = Activity(spikes[target], traces[target])
+                    state.rules[name] = rule(conn, arrived, fired, state.rules[name], ctx, r)
                 for conn in plastic:
                     conn.decay_weights(self.dt)
                     conn.constrain()

@@ -40,7 +40,7 @@ def per_synapse_delays(line: Tensor, weight: Tensor, delays: Tensor) -> Tensor:
     Only the (delay, sample, source) entries that hold a spike are visited, so the cost follows
     the activity, not the number of synapses.
     """
-    depth, batch, _ = line.shape
+    batch = line.shape[1]
     out = torch.zeros(batch, weight.shape[1], dtype=weight.dtype, device=weight.device)
     k, b, i = line.nonzero(as_tuple=True)
     if k.numel():

@@ -41,7 +41,8 @@ class MaxPool2d(Connection):
 
     >>> pool = MaxPool2d((1, 2, 2), (1, 1, 1), kernel_size=2)
     >>> state = pool.initial_state(1)
-    >>> left, right = torch.tensor([[[[True, False], [False, False]]]]), torch.tensor([[[[False, True], [False, False]]]])
+    >>> left = torch.tensor([[[[True, False], [False, False]]]])
+    >>> right = torch.tensor([[[[False, True], [False, False]]]])
     >>> for spikes in (left, left, right):
     ...     out, state = pool(spikes, state, Context())
     >>> out.item()  # the top-left neuron is the most active: the other's spike is not relayed
@@ -81,9 +82,7 @@ class MaxPool2d(Connection):
     def forward(self, spikes: Tensor, state: MaxPoolState, ctx: Context) -> tuple[Tensor, MaxPoolState]:
         x = spikes.to(state.rate.dtype)
         rate = state.rate * math.exp(-ctx.dt / self.tau_rate) + x
-        _, winners = F.max_pool2d(
-            rate, self.kernel_size, stride=self.stride, padding=self.padding, return_indices=True
-        )
+        _, winners = F.max_pool2d(rate, self.kernel_size, stride=self.stride, padding=self.padding, return_indices=True)
         relayed = x.flatten(2).gather(2, winners.flatten(2)).reshape(winners.shape)
         return relayed * self.weight.to(relayed.dtype), MaxPoolState(rate)
 

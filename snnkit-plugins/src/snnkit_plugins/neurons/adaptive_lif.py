@@ -82,7 +82,9 @@ class AdaptiveLIF(NeuronGroup):
         dt = ctx.dt
         v = self.v_rest + math.exp(-dt / self.tau_mem) * (state.v - self.v_rest)
         theta = math.exp(-dt / self.tc_theta_decay) * state.theta
-        spikes, v, refractory = fire(v, input, state.refractory, self.v_thresh + theta, self.v_reset, self.refractory, dt)
+        spikes, v, refractory = fire(
+            v, input, state.refractory, self.v_thresh + theta, self.v_reset, self.refractory, dt
+        )
         theta = theta + self.theta_plus * spikes.to(theta.dtype)
         return spikes, AdaptiveLIFState(v, refractory, theta)
 
