@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import torch
@@ -87,13 +87,25 @@ class Connection(nn.Module, ABC):
     def forward(self, spikes: Tensor, state: Any, ctx: Context) -> tuple[Tensor, Any]:
         """Deliver one step of source spikes: ``[batch, *source_shape]`` to ``(input, state)``."""
 
-    def add_outer(self, pre: Tensor, post: Tensor) -> None:
-        """Add ``sum_b pre[b, i] * post[b, j]`` to the weight of every existing synapse ``i -> j``.
+    def outer(self, pre: Tensor, post: Tensor) -> Tensor:
+        """Per sample, ``pre[b, i] * post[b, j]`` for every synapse ``i -> j``, laid out like ``weight``.
 
-        ``pre`` is ``[batch, source size]`` and ``post`` ``[batch, target size]`` (flattened). Pair
-        rules (STDP, Hebbian, reward-modulated) are sums of such outer products.
+        ``pre`` is ``[batch, *source_shape]`` and ``post`` ``[batch, *target_shape]``; the result is
+        ``[batch, *weight.shape]``. A weight shared by several synapses (a convolution kernel)
+        gets the sum over them. Rules with per-synapse eligibility traces build on it.
         """
-        raise NotImplementedError(f"{type(self).__name__} does not support outer-product weight updates")
+        raise NotImplementedError(f"{type(self).__name__} does not support learning (it has no outer())")
+
+    @torch.no_grad()
+    def add_outer(self, pre: Tensor, post: Tensor, factor: Callable[[Tensor], Tensor] | None = None) -> None:
+        """Add ``sum_b outer(pre, post)[b]`` to the weights, times ``factor(weight)`` if given.
+
+        Pair rules (STDP, Hebbian, reward-modulated) are sums of such outer products; ``factor``
+        makes an update weight-dependent (soft bounds). Types override this with a cheaper
+        version where they can (``dense`` touches only the rows or columns of active neurons).
+        """
+        update = self.outer(pre, post).sum(0)
+        self.weight.add_(update if factor is None else update * factor(self.weight))
 
     @torch.no_grad()
     def decay_weights(self, dt: float) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
@@ -27,10 +27,12 @@ class Context:
 
 
 class Activity(NamedTuple):
-    """A layer's spikes ``[batch, *shape]`` (bool) and, when the layer keeps one, its spike trace."""
+    """What a learning rule sees of a layer: its spikes ``[batch, *shape]`` (bool), its spike trace
+    when it keeps one, and its state (e.g. the firing probability of ``srm0`` neurons)."""
 
     spikes: Tensor
     trace: Tensor | None
+    state: Any = None
 
 
 class NoState(NamedTuple):

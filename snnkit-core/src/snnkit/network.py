@@ -277,8 +277,8 @@ class Network(nn.Module):
             if ctx.learning:
                 r = reward_at(step)
                 for name, rule, conn, source, target in rules:
-                    arrived = Activity(delivered[name], state.traces[source])
-                    fired = Activity(spikes[target], traces[target])
+                    arrived = Activity(delivered[name], state.traces[source], state.layers[source])
+                    fired = Activity(spikes[target], traces[target], state.layers[target])
                     state.rules[name] = rule(conn, arrived, fired, state.rules[name], ctx, r)
                 for conn in plastic:
                     conn.decay_weights(self.dt)

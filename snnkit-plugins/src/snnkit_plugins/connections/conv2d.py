@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -84,11 +84,15 @@ class Conv2d(Connection):
         x = x.reshape(x.shape[0], *self.source_shape).to(self.weight.dtype)
         return F.unfold(x, self.kernel_size, stride=self.stride, padding=self.padding)
 
-    @torch.no_grad()
-    def add_outer(self, pre: Tensor, post: Tensor) -> None:
-        patches = self.unfold(pre)
+    def outer(self, pre: Tensor, post: Tensor) -> Tensor:
         maps = post.reshape(post.shape[0], self.target_shape[0], -1).to(self.weight.dtype)
-        self.weight.add_(torch.einsum("bkl,bfl->fk", patches, maps).reshape(self.weight.shape))
+        return torch.einsum("bkl,bfl->bfk", self.unfold(pre), maps).reshape(pre.shape[0], *self.weight.shape)
+
+    @torch.no_grad()
+    def add_outer(self, pre: Tensor, post: Tensor, factor: Callable[[Tensor], Tensor] | None = None) -> None:
+        maps = post.reshape(post.shape[0], self.target_shape[0], -1).to(self.weight.dtype)
+        update = torch.einsum("bkl,bfl->fk", self.unfold(pre), maps).reshape(self.weight.shape)
+        self.weight.add_(update if factor is None else update * factor(self.weight))
 
     @torch.no_grad()
     def normalize(self, norm: float) -> None:

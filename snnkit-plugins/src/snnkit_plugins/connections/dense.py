@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import torch
@@ -12,7 +12,12 @@ from torch import Tensor, nn
 from snnkit import Connection, Context, NoState, hookimpl
 from snnkit.errors import ShapeError
 from snnkit.init import WeightSpec, initial_weights
-from snnkit_plugins.connections._propagation import event_driven_product, per_synapse_delays, shift_in
+from snnkit_plugins.connections._propagation import (
+    active_sources,
+    event_driven_product,
+    per_synapse_delays,
+    shift_in,
+)
 
 
 class DelayLine(NamedTuple):
@@ -143,11 +148,46 @@ class Dense(Connection):
             return x.to(self.weight.dtype) @ self.weight
         return event_driven_product(x, self.weight, self.event_threshold)
 
+    def outer(self, pre: Tensor, post: Tensor) -> Tensor:
+        a = pre.reshape(pre.shape[0], -1).to(self.weight.dtype)
+        c = post.reshape(post.shape[0], -1).to(self.weight.dtype)
+        out = a[:, :, None] * c[:, None, :]
+        return out if self.mask is None else out * self.mask
+
     @torch.no_grad()
-    def add_outer(self, pre: Tensor, post: Tensor) -> None:
-        self.weight.addmm_(pre.reshape(pre.shape[0], -1).T.to(self.weight.dtype), post.reshape(post.shape[0], -1))
-        if self.mask is not None:
-            self.weight.mul_(self.mask)
+    def add_outer(self, pre: Tensor, post: Tensor, factor: Callable[[Tensor], Tensor] | None = None) -> None:
+        """Add ``pre^T post`` touching only the rows of active sources or the columns of active
+        targets, whichever is fewer, so learning costs follow activity rather than size."""
+        a = pre.reshape(pre.shape[0], -1).to(self.weight.dtype)
+        c = post.reshape(post.shape[0], -1).to(self.weight.dtype)
+        rows, cols = active_sources(a), active_sources(c)
+        n_source, n_target = self.weight.shape
+        by_rows, by_cols = rows.numel() * n_target, cols.numel() * n_source
+        if min(by_rows, by_cols) * 2 >= n_source * n_target:
+            self._add_block(a.T @ c, self.weight, self.mask, factor, lambda update: self.weight.add_(update))
+        elif by_rows <= by_cols:
+            if rows.numel():
+                mask = None if self.mask is None else self.mask[rows]
+                block = a.index_select(1, rows).T @ c
+                self._add_block(block, self.weight[rows], mask, factor, lambda u: self.weight.index_add_(0, rows, u))
+        else:
+            mask = None if self.mask is None else self.mask[:, cols]
+            block = a.T @ c.index_select(1, cols)
+            self._add_block(block, self.weight[:, cols], mask, factor, lambda u: self.weight.index_add_(1, cols, u))
+
+    @staticmethod
+    def _add_block(
+        block: Tensor,
+        weights: Tensor,
+        mask: Tensor | None,
+        factor: Callable[[Tensor], Tensor] | None,
+        add: Callable[[Tensor], object],
+    ) -> None:
+        if factor is not None:
+            block = block * factor(weights)
+        if mask is not None:
+            block = block * mask
+        add(block)
 
     @torch.no_grad()
     def constrain(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -83,10 +83,15 @@ class Local2d(Connection):
         out = torch.einsum("bkl,flk->bfl", self.unfold(spikes), self.weight)
         return out.reshape(spikes.shape[0], *self.target_shape), state
 
-    @torch.no_grad()
-    def add_outer(self, pre: Tensor, post: Tensor) -> None:
+    def outer(self, pre: Tensor, post: Tensor) -> Tensor:
         maps = post.reshape(post.shape[0], self.target_shape[0], -1).to(self.weight.dtype)
-        self.weight.add_(torch.einsum("bkl,bfl->flk", self.unfold(pre), maps))
+        return torch.einsum("bkl,bfl->bflk", self.unfold(pre), maps)
+
+    @torch.no_grad()
+    def add_outer(self, pre: Tensor, post: Tensor, factor: Callable[[Tensor], Tensor] | None = None) -> None:
+        maps = post.reshape(post.shape[0], self.target_shape[0], -1).to(self.weight.dtype)
+        update = torch.einsum("bkl,bfl->flk", self.unfold(pre), maps)
+        self.weight.add_(update if factor is None else update * factor(self.weight))
 
     @torch.no_grad()
     def normalize(self, norm: float) -> None:

@@ -64,11 +64,10 @@ class OneToOne(Connection):
         out = spikes.to(self.weight.dtype) * self.weight
         return out.reshape(spikes.shape[0], *self.target_shape), state
 
-    @torch.no_grad()
-    def add_outer(self, pre: Tensor, post: Tensor) -> None:
+    def outer(self, pre: Tensor, post: Tensor) -> Tensor:
         a = pre.reshape(pre.shape[0], -1).to(self.weight.dtype)
         b = post.reshape(post.shape[0], -1).to(self.weight.dtype)
-        self.weight.add_((a * b).sum(0).reshape(self.weight.shape))
+        return (a * b).reshape(pre.shape[0], *self.weight.shape)
 
 
 @hookimpl

@@ -175,11 +175,10 @@ class Sparse(Connection):
         offsets = torch.arange(total, device=counts.device) - torch.repeat_interleave(counts.cumsum(0) - counts, counts)
         return torch.repeat_interleave(starts, counts) + offsets
 
-    @torch.no_grad()
-    def add_outer(self, pre: Tensor, post: Tensor) -> None:
+    def outer(self, pre: Tensor, post: Tensor) -> Tensor:
         a = pre.reshape(pre.shape[0], -1).to(self.weight.dtype)
         b = post.reshape(post.shape[0], -1).to(self.weight.dtype)
-        self.weight.add_((a[:, self.pre] * b[:, self.post]).sum(0))
+        return a[:, self.pre] * b[:, self.post]
 
     @torch.no_grad()
     def normalize(self, norm: float) -> None:

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
 from snnkit import Context, NeuronGroup, hookimpl
-from snnkit_plugins.neurons.lif import LIFState
+
+
+class SRM0State(NamedTuple):
+    v: Tensor  # membrane potential (mV)
+    refractory: Tensor  # refractory time left (ms)
+    probability: Tensor  # probability of the spike drawn in the last step (the R-max rule needs it)
 
 
 class SRM0(NeuronGroup):
@@ -37,7 +43,8 @@ class SRM0(NeuronGroup):
         trace_tau: time constant (ms) of the spike trace for learning rules; ``None`` keeps none.
         trace_additive: add 1 per spike (``True``) or reset the trace to 1 (``False``).
 
-    State variables: ``v`` (mV) and ``refractory`` (ms left).
+    State variables: ``v`` (mV), ``refractory`` (ms left) and ``probability`` (of the spike drawn
+    in the last step; 0 while refractory).
 
     >>> layer = SRM0(1000, v_rest=-50.0, refractory=0.0)
     >>> ctx = Context(generator=torch.Generator().manual_seed(0))
@@ -68,26 +75,27 @@ class SRM0(NeuronGroup):
 
     def initial_state(
         self, batch_size: int, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
-    ) -> LIFState:
+    ) -> SRM0State:
         v = torch.full((batch_size, *self.shape), self.v_rest, device=device, dtype=dtype)
-        return LIFState(v, torch.zeros_like(v))
+        return SRM0State(v, torch.zeros_like(v), torch.zeros_like(v))
 
     def firing_probability(self, v: Tensor, dt: float) -> Tensor:
         """Probability of a spike within one step of ``dt`` ms at potential ``v``."""
         rho = self.rho0 * torch.exp((v - self.v_thresh) / self.delta_u)
         return -torch.expm1(-rho * dt)
 
-    def forward(self, input: Tensor, state: LIFState, ctx: Context) -> tuple[Tensor, LIFState]:
+    def forward(self, input: Tensor, state: SRM0State, ctx: Context) -> tuple[Tensor, SRM0State]:
         dt = ctx.dt
         v = self.v_rest + math.exp(-dt / self.tau_mem) * (state.v - self.v_rest)
         active = state.refractory < 0.5 * dt
         v = torch.where(active, v + input, v)
         draw = torch.rand(v.shape, generator=ctx.generator, device=v.device, dtype=v.dtype)
-        spikes = active & (draw < self.firing_probability(v, dt))
+        probability = self.firing_probability(v, dt) * active
+        spikes = draw < probability
         v = torch.where(spikes, torch.full_like(v, self.v_reset), v)
         hold = round(self.refractory / dt) * dt
         refractory = torch.where(spikes, torch.full_like(v, hold), (state.refractory - dt).clamp_min(0.0))
-        return spikes, LIFState(v, refractory)
+        return spikes, SRM0State(v, refractory, probability)
 
 
 @hookimpl
