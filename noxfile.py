@@ -61,3 +61,4 @@ def bench(session: nox.Session) -> None:
     """Benchmarks side by side with BindsNET and Brian2; they print their figures."""
     install_snnkit(session, *PEERS)
     session.run("python", "benchmarks/compare.py", *session.posargs)
+    session.run("python", "benchmarks/compare.py", "--stdp", *session.posargs)

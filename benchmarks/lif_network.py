@@ -2,9 +2,11 @@
 
 Weights are uniform in [0, 1) mV, dt = 1 ms, 1000 steps, spike monitors on both layers; only
 the simulation loop is timed (the Poisson spikes are drawn before the clock starts, except in
-Brian2, whose PoissonGroup draws them inside its run). Prints one JSON line per N.
+Brian2, whose PoissonGroup draws them inside its run). With ``--stdp`` the connection learns
+with pair STDP (post-pre: nu = (1e-4, 1e-2), traces reset to 1 and decaying with 20 ms).
+Prints one JSON line per N.
 
-    python benchmarks/lif_network.py --engine snnkit --sizes 100,1000,4000
+    python benchmarks/lif_network.py --engine snnkit --sizes 100,1000,4000 [--stdp]
     python benchmarks/lif_network.py --engine bindsnet   # needs bindsnet (nox -s bench installs it)
     python benchmarks/lif_network.py --engine brian2     # needs brian2 and Cython
 """
@@ -25,16 +27,16 @@ def poisson(n: int, steps: int, seed: int = 0) -> torch.Tensor:
     return torch.rand(steps, 1, n, generator=g) < RATE_HZ * 1e-3  # [time, batch, n], dt = 1 ms
 
 
-def run_snnkit(n: int, steps: int, device: str) -> dict[str, float]:
+def run_snnkit(n: int, steps: int, device: str, stdp: bool) -> dict[str, float]:
     from snnkit import Network
 
     net = Network(dt=1.0, seed=0).to(device)
     net.add_layer("in", "input", n)
     net.add_layer("out", "lif", n)
-    net.add_connection("in", "out", "dense", weight="uniform(0, 1)")
+    net.add_connection("in", "out", "dense", weight="uniform(0, 1)", rule="post-pre" if stdp else None)
     net.add_monitor("in", "state", target="in")
     net.add_monitor("out", "state", target="out")
-    net.eval()
+    net.train(stdp)
     x = poisson(n, steps).to(device)
     net.run({"in": x[:5]}, time=5)  # warm-up, then start afresh
     net.reset_state()
@@ -46,17 +48,19 @@ def run_snnkit(n: int, steps: int, device: str) -> dict[str, float]:
     return {"wall_s": wall, "input_spikes": int(x.sum()), "output_spikes": int(net.monitors["out"].get("s").sum())}
 
 
-def run_bindsnet(n: int, steps: int, device: str) -> dict[str, float]:
+def run_bindsnet(n: int, steps: int, device: str, stdp: bool) -> dict[str, float]:
+    from bindsnet.learning import PostPre
     from bindsnet.network import Network as BNetwork
     from bindsnet.network.monitors import Monitor
     from bindsnet.network.nodes import Input, LIFNodes
     from bindsnet.network.topology import Connection
 
-    net = BNetwork(dt=1.0)
-    source, target = Input(n=n), LIFNodes(n=n)
+    net = BNetwork(dt=1.0, learning=stdp)
+    source, target = Input(n=n, traces=stdp, tc_trace=20.0), LIFNodes(n=n, traces=stdp, tc_trace=20.0)
     net.add_layer(source, name="in")
     net.add_layer(target, name="out")
-    net.add_connection(Connection(source, target, w=torch.rand(n, n)), source="in", target="out")
+    rule = {"update_rule": PostPre, "nu": (1e-4, 1e-2)} if stdp else {}
+    net.add_connection(Connection(source, target, w=torch.rand(n, n), **rule), source="in", target="out")
     net.add_monitor(Monitor(source, ["s"], time=steps), name="in")
     net.add_monitor(Monitor(target, ["s"], time=steps), name="out")
     net.to(device)
@@ -69,7 +73,7 @@ def run_bindsnet(n: int, steps: int, device: str) -> dict[str, float]:
     return {"wall_s": wall, "input_spikes": int(x.sum()), "output_spikes": int(net.monitors["out"].get("s").sum())}
 
 
-def run_brian2(n: int, steps: int, device: str) -> dict[str, float]:
+def run_brian2(n: int, steps: int, device: str, stdp: bool) -> dict[str, float]:
     import brian2 as b2
 
     b2.prefs.codegen.target = "cython"
@@ -79,7 +83,12 @@ def run_brian2(n: int, steps: int, device: str) -> dict[str, float]:
     source = b2.PoissonGroup(n, RATE_HZ * b2.Hz)
     target = b2.NeuronGroup(n, eqs, threshold="v >= -52*mV", reset="v = -65*mV", refractory=5 * b2.ms, method="exact")
     target.v = -65 * b2.mV
-    synapses = b2.Synapses(source, target, "w : volt", on_pre="v += w")
+    if stdp:  # traces reset to 1 on spikes and decay with 20 ms, as in the other two
+        model = "w : volt\ndapre/dt = -apre / (20*ms) : 1 (event-driven)\ndapost/dt = -apost / (20*ms) : 1 (event-driven)"
+        on_pre = "v_post += w\napre = 1\nw -= 1e-4 * apost * mV"
+        synapses = b2.Synapses(source, target, model, on_pre=on_pre, on_post="apost = 1\nw += 1e-2 * apre * mV")
+    else:
+        synapses = b2.Synapses(source, target, "w : volt", on_pre="v += w")
     synapses.connect()
     synapses.w = "rand() * mV"
     monitors = b2.SpikeMonitor(source), b2.SpikeMonitor(target)
@@ -105,13 +114,15 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--stdp", action="store_true", help="learn with pair STDP (post-pre)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.engine == "brian2":  # compile once so that the timings exclude Cython compilation
-        run_brian2(10, 10, args.device)
+        run_brian2(10, 10, args.device, args.stdp)
     for n in (int(s) for s in args.sizes.split(",")):
-        result = ENGINES[args.engine](n, args.steps, args.device)
+        result = ENGINES[args.engine](n, args.steps, args.device, args.stdp)
         line = {"engine": args.engine, "n": n, "steps": args.steps, "threads": args.threads, "device": args.device}
+        line["stdp"] = args.stdp
         line.update(result, steps_per_s=args.steps / result["wall_s"])
         print(json.dumps(line), flush=True)
 

@@ -19,7 +19,8 @@ class WeightDependentPostPre(PairRule):
         w -= nu_pre  * (w - wmin) * s_pre (x) x_post
         w += nu_post * (wmax - w) * x_pre (x) s_post
 
-    so weights approach ``[wmin, wmax]`` without reaching them through learning alone. ``wmin``
+    so weights approach ``[wmin, wmax]`` without reaching them through learning alone. Within a
+    step depression is applied first, then potentiation from the depressed weight. ``wmin``
     and ``wmax`` are the connection's and must be finite. Works on every connection type with
     ``outer``. Reference: van Rossum, Bi & Turrigiano, J. Neurosci. 20 (2000); defaults follow
     BindsNET's ``WeightDependentPostPre``.
