@@ -84,7 +84,9 @@ def run_brian2(n: int, steps: int, device: str, stdp: bool) -> dict[str, float]:
     target = b2.NeuronGroup(n, eqs, threshold="v >= -52*mV", reset="v = -65*mV", refractory=5 * b2.ms, method="exact")
     target.v = -65 * b2.mV
     if stdp:  # traces reset to 1 on spikes and decay with 20 ms, as in the other two
-        model = "w : volt\ndapre/dt = -apre / (20*ms) : 1 (event-driven)\ndapost/dt = -apost / (20*ms) : 1 (event-driven)"
+        model = (
+            "w : volt\ndapre/dt = -apre / (20*ms) : 1 (event-driven)\ndapost/dt = -apost / (20*ms) : 1 (event-driven)"
+        )
         on_pre = "v_post += w\napre = 1\nw -= 1e-4 * apost * mV"
         synapses = b2.Synapses(source, target, model, on_pre=on_pre, on_post="apost = 1\nw += 1e-2 * apre * mV")
     else:

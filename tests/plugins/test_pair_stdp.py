@@ -52,7 +52,9 @@ def build(plugins, connection):
     if connection == "dense":
         return plugins.build("connections", "dense", 1, 1, weight=0.5, wmin=0.0, wmax=1.0)
     if connection == "sparse":
-        return plugins.build("connections", "sparse", 1, 1, indices=torch.tensor([[0], [0]]), weight=0.5, wmin=0.0, wmax=1.0)
+        return plugins.build(
+            "connections", "sparse", 1, 1, indices=torch.tensor([[0], [0]]), weight=0.5, wmin=0.0, wmax=1.0
+        )
     return plugins.build("connections", "conv2d", (1, 1, 1), (1, 1, 1), kernel_size=1, weight=0.5, wmin=0.0, wmax=1.0)
 
 

@@ -19,7 +19,10 @@ class Connection(nn.Module, ABC):
 
     The contract (checked for any plugin by ``snnkit.testing.ConnectionContract``):
 
-    * ``weight`` is a tensor attribute (a buffer or a parameter) that learning rules update in place.
+    * ``weight`` is a tensor attribute (a buffer, or a parameter with ``requires_grad=False``)
+      that learning rules update in place; the update methods below do not switch autograd off
+      themselves (``Network.run`` already runs without it, and the per-call switch is measurable
+      in a simulation step).
     * :meth:`forward` maps the source's spikes ``[batch, *source_shape]`` (boolean, or real values
       from a ``real-input`` layer) to the input they deliver to the target ``[batch, *target_shape]``.
       Transient state (e.g. running rates) is a ``NamedTuple`` from :meth:`initial_state`, owned by
@@ -96,7 +99,6 @@ class Connection(nn.Module, ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} does not support learning (it has no outer())")
 
-    @torch.no_grad()
     def add_outer(self, pre: Tensor, post: Tensor, factor: Callable[[Tensor], Tensor] | None = None) -> None:
         """Add ``sum_b outer(pre, post)[b]`` to the weights, times ``factor(weight)`` if given.
 
@@ -107,13 +109,11 @@ class Connection(nn.Module, ABC):
         update = self.outer(pre, post).sum(0)
         self.weight.add_(update if factor is None else update * factor(self.weight))
 
-    @torch.no_grad()
     def decay_weights(self, dt: float) -> None:
         """Shrink weights towards zero by ``exp(-weight_decay * dt)``."""
         if self.weight_decay:
             self.weight.mul_(math.exp(-self.weight_decay * dt))
 
-    @torch.no_grad()
     def constrain(self) -> None:
         """Clamp weights to ``[wmin, wmax]``, then normalise them if ``norm`` is set."""
         if self.wmin > -math.inf or self.wmax < math.inf:

@@ -29,6 +29,11 @@ def event_driven_product(x: Tensor, weight: Tensor, threshold: float) -> Tensor:
     return F.embedding_bag(i, weight, offsets, mode="sum", per_sample_weights=values)
 
 
+def outer_sum(a: Tensor, c: Tensor) -> Tensor:
+    """``sum_b a[b, i] * c[b, j]``; a broadcast product for one sample, a matrix product for more."""
+    return a[0][:, None] * c[0][None, :] if a.shape[0] == 1 else a.T @ c
+
+
 def shift_in(line: Tensor, x: Tensor) -> Tensor:
     """Push this step's source activity ``x`` into a delay line ``[depth, batch, n]`` (row 0 newest)."""
     return torch.cat([x.to(line.dtype)[None], line[:-1]])

@@ -88,13 +88,11 @@ class Conv2d(Connection):
         maps = post.reshape(post.shape[0], self.target_shape[0], -1).to(self.weight.dtype)
         return torch.einsum("bkl,bfl->bfk", self.unfold(pre), maps).reshape(pre.shape[0], *self.weight.shape)
 
-    @torch.no_grad()
     def add_outer(self, pre: Tensor, post: Tensor, factor: Callable[[Tensor], Tensor] | None = None) -> None:
         maps = post.reshape(post.shape[0], self.target_shape[0], -1).to(self.weight.dtype)
         update = torch.einsum("bkl,bfl->fk", self.unfold(pre), maps).reshape(self.weight.shape)
         self.weight.add_(update if factor is None else update * factor(self.weight))
 
-    @torch.no_grad()
     def normalize(self, norm: float) -> None:
         total = self.weight.sum(dim=(1, 2, 3), keepdim=True)
         self.weight.mul_(norm / torch.where(total == 0, torch.ones_like(total), total))

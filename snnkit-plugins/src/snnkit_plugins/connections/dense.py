@@ -13,8 +13,10 @@ from snnkit import Connection, Context, NoState, hookimpl
 from snnkit.errors import ShapeError
 from snnkit.init import WeightSpec, initial_weights
 from snnkit_plugins.connections._propagation import (
+    SMALL,
     active_sources,
     event_driven_product,
+    outer_sum,
     per_synapse_delays,
     shift_in,
 )
@@ -154,7 +156,6 @@ class Dense(Connection):
         out = a[:, :, None] * c[:, None, :]
         return out if self.mask is None else out * self.mask
 
-    @torch.no_grad()
     def add_outer(self, pre: Tensor, post: Tensor, factor: Callable[[Tensor], Tensor] | None = None) -> None:
         """Add ``pre^T post`` touching only the rows of active sources or the columns of active
         targets when they are few, so learning costs follow activity rather than size.
@@ -165,40 +166,38 @@ class Dense(Connection):
         """
         a = pre.reshape(pre.shape[0], -1).to(self.weight.dtype)
         c = post.reshape(post.shape[0], -1).to(self.weight.dtype)
-        rows, cols = active_sources(a), active_sources(c)
         n_source, n_target = self.weight.shape
-        use_rows = rows.numel() <= 0.25 * n_source
-        use_cols = not use_rows and cols.numel() <= 0.05 * n_target
-        if not (use_rows or use_cols):
-            if factor is None and self.mask is None and a.shape[0] == 1:
-                self.weight.addr_(a[0], c[0])  # rank-1 update, one streaming pass
-            else:
-                self._add_block(a.T @ c, self.weight, self.mask, factor, lambda update: self.weight.add_(update))
-        elif use_rows:
-            if rows.numel():
-                mask = None if self.mask is None else self.mask[rows]
-                block = a.index_select(1, rows).T @ c
-                self._add_block(block, self.weight[rows], mask, factor, lambda u: self.weight.index_add_(0, rows, u))
+        if self.weight.numel() >= SMALL and not a.is_cuda:
+            rows = active_sources(a)
+            if rows.numel() <= 0.25 * n_source:
+                if rows.numel():
+                    mask = None if self.mask is None else self.mask[rows]
+                    block = outer_sum(a.index_select(1, rows), c)
+                    if factor is not None:
+                        block = block * factor(self.weight[rows])
+                    self._add_block(block, mask, lambda u: self.weight.index_add_(0, rows, u))
+                return
+            cols = active_sources(c)
+            if cols.numel() <= 0.04 * n_target:
+                if cols.numel():
+                    mask = None if self.mask is None else self.mask[:, cols]
+                    block = outer_sum(a, c.index_select(1, cols))
+                    if factor is not None:
+                        block = block * factor(self.weight[:, cols])
+                    self._add_block(block, mask, lambda u: self.weight.index_add_(1, cols, u))
+                return
+        if factor is None and self.mask is None and a.shape[0] == 1:
+            self.weight.addr_(a[0], c[0])  # rank-1 update, one streaming pass
         else:
-            mask = None if self.mask is None else self.mask[:, cols]
-            block = a.T @ c.index_select(1, cols)
-            self._add_block(block, self.weight[:, cols], mask, factor, lambda u: self.weight.index_add_(1, cols, u))
+            block = a.T @ c
+            if factor is not None:
+                block = block * factor(self.weight)
+            self._add_block(block, self.mask, self.weight.add_)
 
     @staticmethod
-    def _add_block(
-        block: Tensor,
-        weights: Tensor,
-        mask: Tensor | None,
-        factor: Callable[[Tensor], Tensor] | None,
-        add: Callable[[Tensor], object],
-    ) -> None:
-        if factor is not None:
-            block = block * factor(weights)
-        if mask is not None:
-            block = block * mask
-        add(block)
+    def _add_block(block: Tensor, mask: Tensor | None, add: Callable[[Tensor], object]) -> None:
+        add(block if mask is None else block * mask)
 
-    @torch.no_grad()
     def constrain(self) -> None:
         """Zero masked synapses, enforce Dale's rule, then clamp to the bounds and normalise."""
         if self.mask is not None:
@@ -207,7 +206,6 @@ class Dense(Connection):
             self.weight.copy_(torch.where(self.sign[:, None] > 0, self.weight.clamp_min(0), self.weight.clamp_max(0)))
         super().constrain()
 
-    @torch.no_grad()
     def normalize(self, norm: float) -> None:
         total = self.weight.sum(0, keepdim=True)
         self.weight.mul_(norm / torch.where(total == 0, torch.ones_like(total), total))

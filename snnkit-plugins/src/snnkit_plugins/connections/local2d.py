@@ -87,13 +87,11 @@ class Local2d(Connection):
         maps = post.reshape(post.shape[0], self.target_shape[0], -1).to(self.weight.dtype)
         return torch.einsum("bkl,bfl->bflk", self.unfold(pre), maps)
 
-    @torch.no_grad()
     def add_outer(self, pre: Tensor, post: Tensor, factor: Callable[[Tensor], Tensor] | None = None) -> None:
         maps = post.reshape(post.shape[0], self.target_shape[0], -1).to(self.weight.dtype)
         update = torch.einsum("bkl,bfl->flk", self.unfold(pre), maps)
         self.weight.add_(update if factor is None else update * factor(self.weight))
 
-    @torch.no_grad()
     def normalize(self, norm: float) -> None:
         total = self.weight.sum(2, keepdim=True)
         self.weight.mul_(norm / torch.where(total == 0, torch.ones_like(total), total))

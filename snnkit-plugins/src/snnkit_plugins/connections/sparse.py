@@ -180,7 +180,6 @@ class Sparse(Connection):
         b = post.reshape(post.shape[0], -1).to(self.weight.dtype)
         return a[:, self.pre] * b[:, self.post]
 
-    @torch.no_grad()
     def normalize(self, norm: float) -> None:
         total = torch.zeros(self.target_size, dtype=self.weight.dtype, device=self.weight.device)
         total.index_add_(0, self.post, self.weight)

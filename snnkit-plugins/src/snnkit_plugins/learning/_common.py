@@ -31,7 +31,7 @@ def flat(activity: Tensor, dtype: torch.dtype) -> Tensor:
 def trace(x: Tensor, spikes: Tensor, tau: float, dt: float, additive: bool) -> Tensor:
     """Decay ``x`` by ``exp(-dt / tau)``, then add the spikes or reset to 1 where they occur."""
     decayed = x * math.exp(-dt / tau)
-    return decayed + spikes if additive else torch.where(spikes > 0, torch.ones_like(x), decayed)
+    return decayed.add_(spikes) if additive else decayed.masked_fill_(spikes > 0, 1.0)
 
 
 class PairTraces(NamedTuple):
