@@ -9,7 +9,10 @@ import click
 import snnkit
 from snnkit.errors import SnnkitError
 from snnkit.plugins import get_plugin_manager
+from snnkit_cli.commands.inspect import inspect_command
+from snnkit_cli.commands.plot import plot_command
 from snnkit_cli.commands.plugins import plugins_command
+from snnkit_cli.commands.run import experiments_command, run_command
 
 USAGE_ERROR = 2
 
@@ -31,7 +34,8 @@ def cli() -> None:
     """snnkit: spiking neural networks on PyTorch, extended through plugins."""
 
 
-cli.add_command(plugins_command)
+for command in (run_command, experiments_command, plugins_command, inspect_command, plot_command):
+    cli.add_command(command)
 
 
 def main() -> None:

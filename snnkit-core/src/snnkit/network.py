@@ -288,6 +288,39 @@ class Network(nn.Module):
             for monitor, read in monitors:
                 monitor.record(read())
 
+    def state_tensors(self) -> dict[str, Tensor]:
+        """The transient state as named tensors (for checkpoints); empty before the first run."""
+        s = self.state
+        if s is None:
+            return {}
+        out = {"batch_size": torch.tensor(s.batch_size), "time": torch.tensor(s.time)}
+        for group in ("layers", "connections", "rules"):
+            for name, values in getattr(s, group).items():
+                out.update({f"{group}.{name}.{field}": v for field, v in values._asdict().items()})
+        for group in ("spikes", "traces", "delays"):
+            out.update({f"{group}.{name}": v for name, v in getattr(s, group).items() if v is not None})
+        return out
+
+    def load_state_tensors(self, tensors: Mapping[str, Tensor]) -> None:
+        """Restore what :meth:`state_tensors` returned into a network of the same structure."""
+        if not tensors:
+            self.state = None
+            return
+        state = self._initial_state(int(tensors["batch_size"]))
+        state.time = int(tensors["time"])
+        device = self.device
+        for group in ("layers", "connections", "rules"):
+            values = getattr(state, group)
+            for name, current in values.items():
+                fields = {f: tensors[f"{group}.{name}.{f}"].to(device) for f in current._fields}
+                values[name] = current._replace(**fields)
+        for group in ("spikes", "traces", "delays"):
+            values = getattr(state, group)
+            for name, current in values.items():
+                if current is not None:
+                    values[name] = tensors[f"{group}.{name}"].to(device)
+        self.state = state
+
     # -- helpers ---------------------------------------------------------------------------------
 
     def _initial_state(self, batch: int) -> NetworkState:

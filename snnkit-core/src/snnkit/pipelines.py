@@ -1,18 +1,56 @@
-"""The pipeline interface: drives a whole run (data or environment, network, recording)."""
+"""The pipeline interface: what a run does, one unit (sample, batch, episode) at a time."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import Tensor
 
 if TYPE_CHECKING:
+    from snnkit.encoders import Encoder
     from snnkit.network import Network
 
 
+@dataclass
+class RunContext:
+    """What a pipeline step may use: the run's settings, encoder, data source and generator."""
+
+    time: int  # simulation steps per unit
+    dt: float  # ms
+    batch_size: int
+    samples: int  # the run's [run] samples: units of pipelines that do not define their own
+    generator: torch.Generator
+    encoder: Encoder | None = None
+    dataset: Any = None
+    environment: Any = None
+
+
 class Pipeline(ABC):
-    """Runs ``network`` through a task and returns its final metrics by name."""
+    """Drives a run in units (samples, batches, episodes); the runner around it records, checkpoints
+    and stops cleanly between units.
+
+    A pipeline keeps its progress-dependent state in :meth:`state_dict` (tensors and numbers) so
+    that a run resumed from a checkpoint continues exactly.
+    """
+
+    def prepare(self, network: Network, context: RunContext) -> None:  # noqa: B027 - optional hook
+        """Called once before the first unit (e.g. to add the monitors the pipeline reads)."""
+
+    def units(self, context: RunContext) -> int:
+        """Number of units in the whole run; ``[run] samples`` unless the pipeline knows better."""
+        return context.samples
 
     @abstractmethod
-    def run(self, network: Network) -> Mapping[str, float]:
-        """Run the whole task."""
+    def step(self, network: Network, index: int, context: RunContext) -> Mapping[str, float]:
+        """Run unit ``index`` on ``network`` and return its metrics by name."""
+
+    def state_dict(self) -> dict[str, Tensor]:
+        """Progress-dependent state to checkpoint (none by default)."""
+        return {}
+
+    def load_state_dict(self, state: Mapping[str, Tensor]) -> None:  # noqa: B027 - optional hook
+        """Restore what :meth:`state_dict` returned."""

@@ -1,25 +1,54 @@
-"""The recorder interface: writes a run (metadata, monitored values, metrics) to storage."""
+"""The recorder interface: writes a run (metadata, monitored values, metrics, checkpoints) to storage."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from torch import Tensor
 
+if TYPE_CHECKING:
+    from snnkit.monitors import Monitor
+    from snnkit.network import Network
 
-class Recorder(Protocol):
-    """Records one run. ``finish`` is always called, with ``status`` ``complete``,
-    ``interrupted`` or ``failed``, so that the stored run stays readable whatever happens."""
 
-    def start(self, metadata: Mapping[str, Any]) -> None:
-        """Open storage and write the run's metadata."""
-        ...
+class Recorder(ABC):
+    """Records one run. The runner calls :meth:`start` (or :meth:`resume`), then per unit
+    :meth:`log` and on schedules :meth:`snapshot`, :meth:`checkpoint` and :meth:`flush`, and always
+    :meth:`finish` with ``complete``, ``interrupted`` or ``failed``, so that the stored run stays
+    readable whatever happens.
+    """
 
-    def record(self, name: str, step: int, value: Tensor) -> None:
-        """Append ``value`` at ``step`` to the series ``name``."""
-        ...
+    @abstractmethod
+    def start(self, path: Path, experiment: str, metadata: Mapping[str, Any]) -> None:
+        """Create the record at ``path`` with the resolved experiment (TOML) and metadata."""
 
+    @abstractmethod
+    def resume(self, path: Path) -> Mapping[str, Any]:
+        """Reopen an existing record; return its checkpoint (see :meth:`checkpoint`)."""
+
+    @abstractmethod
+    def monitor(self, name: str, target: str, variables: Sequence[str]) -> Monitor:
+        """A monitor whose values this recorder stores."""
+
+    @abstractmethod
+    def log(self, index: int, metrics: Mapping[str, float]) -> None:
+        """Store the metrics of unit ``index``."""
+
+    @abstractmethod
+    def snapshot(self, index: int, network: Network) -> None:
+        """Store the weights of every connection after unit ``index``."""
+
+    @abstractmethod
+    def checkpoint(self, index: int, state: Mapping[str, Mapping[str, Tensor]]) -> None:
+        """Store everything needed to continue after unit ``index`` (groups of named tensors)."""
+
+    @abstractmethod
+    def flush(self) -> None:
+        """Write buffered data to storage so that memory stays bounded."""
+
+    @abstractmethod
     def finish(self, status: str, error: str | None = None) -> None:
         """Flush, write the final status and close."""
-        ...

@@ -1,0 +1,155 @@
+"""``snnkit run``, ``snnkit experiments``: run an experiment file or a named experiment."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from snnkit.experiment import load_experiment, parse_experiment
+from snnkit.plugins import PluginManager, get_plugin_manager
+from snnkit.recording import RecordingError
+from snnkit.recording import open as open_recording
+from snnkit.runner import run_experiment
+
+INTERRUPTED = 130
+
+
+class StopFlag:
+    """Set by SIGINT/SIGTERM; the run stops at the next unit boundary. A second Ctrl-C stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> StopFlag:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+        click.echo("\nstopping after this sample (Ctrl-C again to stop now)...", err=True)
+
+    def __call__(self) -> bool:
+        return self.requested
+
+
+def _format_metrics(metrics: Mapping[str, float]) -> str:
+    return " ".join(f"{k}={v:.3g}" for k, v in list(metrics.items())[:3])
+
+
+@click.command("run")
+@click.argument("experiment", required=False)
+@click.option("--set", "overrides", multiple=True, metavar="TABLE.KEY=VALUE", help="Override a value, e.g. run.seed=3.")
+@click.option("--dry-run", is_flag=True, help="Validate and print the resolved experiment, run nothing.")
+@click.option("--resume", "resume", type=click.Path(path_type=Path), help="Continue the run recorded in this file.")
+@click.option("--output", "output", type=click.Path(path_type=Path), help="Record to this file ([run] output).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary at the end.")
+@click.pass_obj
+def run_command(
+    plugins: PluginManager | None,
+    experiment: str | None,
+    overrides: tuple[str, ...],
+    dry_run: bool,
+    resume: Path | None,
+    output: Path | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Run EXPERIMENT (a TOML file or a name from `snnkit experiments`) and record it to HDF5.
+
+    Ctrl-C or SIGTERM stops at the next sample, writes a checkpoint and exits with 130;
+    `snnkit run --resume RUN.h5` continues it.
+    """
+    plugins = plugins or get_plugin_manager()
+    if resume is not None:
+        if experiment is not None or overrides:
+            raise click.UsageError("--resume continues a recorded run as it was: give no EXPERIMENT or --set")
+        try:
+            text = open_recording(resume).experiment
+        except RecordingError as exc:
+            raise click.UsageError(str(exc)) from None
+        exp = parse_experiment(text, plugins, source=str(resume))
+    elif experiment is None:
+        raise click.UsageError("name an experiment file or a named experiment (see `snnkit experiments`)")
+    else:
+        extra = [f"run.output={json.dumps(str(output))}"] if output else []
+        exp = load_experiment(experiment, plugins, [*overrides, *extra])
+    if dry_run:
+        click.echo(exp.to_toml(), nl=False)
+        return
+    units = exp.run["samples"]
+    started = time.perf_counter()
+    with (
+        StopFlag() as stop,
+        click.progressbar(
+            length=units,
+            label=exp.run["name"],
+            file=None if not quiet else open_devnull(),
+            show_pos=True,
+            item_show_func=lambda m: m,
+        ) as bar,
+    ):
+
+        def progress(done: int, total: int, metrics: Mapping[str, float]) -> None:
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            bar.length = total
+            bar.update(done - bar.pos, f"{rate:.1f} samples/s {_format_metrics(metrics)}")
+
+        result = run_experiment(exp, plugins, resume=resume, should_stop=stop, progress=progress)
+    summary = {
+        "status": result.status,
+        "path": str(result.path),
+        "units_done": result.units_done,
+        "units": result.units,
+        "seconds": round(time.perf_counter() - started, 3),
+        "metrics": result.metrics,
+    }
+    if as_json:
+        click.echo(json.dumps(summary))
+    elif not quiet:
+        click.echo(f"{result.status}: {result.units_done}/{result.units} samples recorded in {result.path}")
+    if result.status == "interrupted":
+        if not as_json:
+            click.echo(f"resume with: snnkit run --resume {result.path}", err=True)
+        sys.exit(INTERRUPTED)
+
+
+def open_devnull() -> Any:
+    import os
+
+    return open(os.devnull, "w")
+
+
+@click.command("experiments")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def experiments_command(plugins: PluginManager | None, as_json: bool) -> None:
+    """List the named experiments that `snnkit run NAME` accepts."""
+    plugins = plugins or get_plugin_manager()
+    components = plugins.components("experiments")
+    if as_json:
+        data = [
+            {"name": c.name, "summary": c.summary, "distribution": c.provider.distribution, "path": str(c.factory)}
+            for c in components
+        ]
+        click.echo(json.dumps(data, indent=2))
+        return
+    width = max((len(c.name) for c in components), default=4)
+    for c in components:
+        click.echo(f"{c.name.ljust(width)}  {c.summary}  ({c.provider})")

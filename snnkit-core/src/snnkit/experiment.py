@@ -1,0 +1,461 @@
+"""Experiments: TOML files (or named ones from plugins) describing a whole run, validated up front.
+
+Schema (documented with a full example in ``docs/experiments.md``)::
+
+    [run]          name, seed, device, dt, time, batch_size, samples, output, flush_every,
+                   checkpoint_every, weights_every
+    [pipeline]     plugin = "simulate" and its parameters
+    [encoder]      plugin and its parameters
+    [dataset] or [environment]   plugin and its parameters
+    [model]        plugin and its parameters (builds the whole network), or
+    [network]      layers = [{name, neuron, shape, ...parameters}],
+                   connections = [{source, target, connection = "dense", rule, ...parameters}]
+    [[monitors]]   name, target, variables
+    [recorder]     plugin = "hdf5" and its parameters
+    plots          a list of plot plugin names
+
+Everything is checked before any heavy work; each problem raises one :class:`ExperimentError`
+naming the file, the table and the key.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from snnkit.errors import ParameterError, SnnkitError, UnknownComponentError, closest
+from snnkit.network import Network
+from snnkit.plugins import PluginManager
+
+#: [run] keys: (type, default). ``None`` default means "derived" (see ``RUN_DEFAULTS`` use).
+RUN_KEYS: dict[str, tuple[type | tuple[type, ...], Any]] = {
+    "name": (str, None),
+    "seed": (int, 0),
+    "device": (str, "cpu"),
+    "dt": (float, 1.0),
+    "time": (int, 250),
+    "batch_size": (int, 1),
+    "samples": (int, 10),
+    "output": (str, "runs/{name}.h5"),
+    "flush_every": (int, 10),
+    "checkpoint_every": (int, 50),
+    "weights_every": (int, 0),
+}
+PLUGIN_TABLES = {
+    "pipeline": "pipelines",
+    "encoder": "encoders",
+    "dataset": "datasets",
+    "environment": "environments",
+    "model": "models",
+    "recorder": "recorders",
+}
+TOP_LEVEL = ["run", *PLUGIN_TABLES, "network", "monitors", "plots"]
+DEFAULT_PLUGINS = {"pipeline": "simulate", "recorder": "hdf5"}
+LAYER_KEYS = ("name", "neuron", "shape")
+CONNECTION_KEYS = ("source", "target", "connection", "name", "rule")
+MONITOR_KEYS = ("name", "target", "variables")
+
+
+class ExperimentError(SnnkitError, ValueError):
+    """A problem in an experiment file: where it is and what would be right."""
+
+    def __init__(self, source: str, table: str, key: str | None, message: str) -> None:
+        self.source, self.table, self.key = source, table, key
+        where = f"[{table}]" + (f" key {key!r}" if key else "")
+        super().__init__(f"{source}: {where}: {message}")
+
+
+@dataclass
+class Experiment:
+    """A validated experiment: ``data`` holds every table with defaults filled in."""
+
+    source: str
+    data: dict[str, Any]
+
+    @property
+    def run(self) -> dict[str, Any]:
+        run: dict[str, Any] = self.data["run"]
+        return run
+
+    @property
+    def output(self) -> Path:
+        return Path(self.run["output"].format(name=self.run["name"]))
+
+    def to_toml(self) -> str:
+        """The resolved experiment as TOML text (stored in every recording)."""
+        return dump_toml(self.data)
+
+
+def load_experiment(
+    name_or_path: str | Path,
+    plugins: PluginManager,
+    overrides: Sequence[str] = (),
+) -> Experiment:
+    """Read an experiment file, or a named experiment from the plugins, apply ``--set`` overrides
+    (``"run.seed=3"``, ``"model.n_neurons=400"``) and validate it."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        if not path.exists():
+            raise ExperimentError(str(path), "run", None, "no such file")
+        source, text = str(path), path.read_text()
+    else:
+        component = plugins.get("experiments", str(name_or_path))
+        experiment_path = Path(component.build())
+        source, text = f"experiment {name_or_path!r} ({experiment_path})", experiment_path.read_text()
+    return parse_experiment(text, plugins, source=source, overrides=overrides)
+
+
+def parse_experiment(
+    text: str, plugins: PluginManager, *, source: str = "<experiment>", overrides: Sequence[str] = ()
+) -> Experiment:
+    """Parse and validate TOML ``text``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ExperimentError(source, "run", None, f"not valid TOML: {exc}") from None
+    for override in overrides:
+        apply_override(data, override, source)
+    return Experiment(source, validate(data, plugins, source))
+
+
+def apply_override(data: dict[str, Any], override: str, source: str) -> None:
+    """Set ``table.key=value`` in ``data``; the value is read as TOML, else taken as a string."""
+    if "=" not in override:
+        raise ExperimentError(source, "run", None, f"--set {override!r}: write it as table.key=value")
+    path, raw = override.split("=", 1)
+    try:
+        value = tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    parts = path.strip().split(".")
+    if len(parts) < 2:
+        raise ExperimentError(source, "run", None, f"--set {override!r}: name a table and a key, e.g. run.seed=3")
+    node: Any = data
+    for part in parts[:-1]:
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ExperimentError(source, ".".join(parts[:-1]), None, f"--set {override!r}: no entry {part}")
+            node = node[int(part)]
+        else:
+            node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def validate(data: dict[str, Any], plugins: PluginManager, source: str) -> dict[str, Any]:
+    """Check every table and fill in defaults; raise :class:`ExperimentError` on the first problem."""
+    data = copy.deepcopy(data)
+    for key in data:
+        if key not in TOP_LEVEL:
+            raise ExperimentError(
+                source, key, None, f"unknown table{_hint(key, TOP_LEVEL)} Tables: {', '.join(TOP_LEVEL)}."
+            )
+    data["run"] = _run_table(data.get("run", {}), source)
+    if ("model" in data) == ("network" in data):
+        raise ExperimentError(source, "network", None, "give exactly one of [model] and [network]")
+    for table, kind in PLUGIN_TABLES.items():
+        if table in data or table in DEFAULT_PLUGINS:
+            data[table] = _plugin_table(data.get(table, {}), table, kind, plugins, source)
+    if "network" in data:
+        data["network"] = _network_table(data["network"], plugins, source)
+        targets = {layer["name"] for layer in data["network"]["layers"]}
+        targets |= {c["name"] for c in data["network"]["connections"]}
+    else:
+        targets = None  # a model defines its layers; monitors are checked when it is built
+    data["monitors"] = [
+        _monitor(m, i, targets, source) for i, m in enumerate(_tables(data.get("monitors", []), "monitors", source))
+    ]
+    plots = data.get("plots", [])
+    if not isinstance(plots, list) or not all(isinstance(p, str) for p in plots):
+        raise ExperimentError(source, "plots", None, 'plots must be a list of plot names, e.g. ["spikes"]')
+    for name in plots:
+        _component(plugins, "plots", name, "plots", None, source)
+    data["plots"] = plots
+    return data
+
+
+def build_network(experiment: Experiment, plugins: PluginManager) -> Network:
+    """The experiment's network, on its device, seeded with its seed."""
+    run = experiment.run
+    if "model" in experiment.data:
+        params = {k: v for k, v in experiment.data["model"].items() if k != "plugin"}
+        network = plugins.build("models", experiment.data["model"]["plugin"], **params)
+        if not isinstance(network, Network):
+            raise ExperimentError(
+                experiment.source, "model", "plugin", f"the model built a {type(network).__name__}, not a Network"
+            )
+        return network.to(run["device"])
+    network = Network(dt=run["dt"], seed=run["seed"], plugins=plugins)
+    for layer in experiment.data["network"]["layers"]:
+        params = {k: v for k, v in layer.items() if k not in LAYER_KEYS}
+        network.add_layer(layer["name"], layer["neuron"], layer["shape"], **params)
+    for conn in experiment.data["network"]["connections"]:
+        params = {k: v for k, v in conn.items() if k not in CONNECTION_KEYS}
+        rule = conn.get("rule")
+        if isinstance(rule, dict):
+            rule = plugins.build("learning_rules", rule["name"], **{k: v for k, v in rule.items() if k != "name"})
+        network.add_connection(
+            conn["source"], conn["target"], conn["connection"], rule=rule, name=conn["name"], **params
+        )
+    return network.to(run["device"])
+
+
+def build_plugin(experiment: Experiment, table: str, plugins: PluginManager, **extra: Any) -> Any:
+    """Build the plugin of ``table`` (e.g. ``"encoder"``) with its parameters, or ``None``."""
+    spec = experiment.data.get(table)
+    if spec is None:
+        return None
+    params = {k: v for k, v in spec.items() if k != "plugin"}
+    return plugins.build(PLUGIN_TABLES[table], spec["plugin"], **params, **extra)
+
+
+# -- validation helpers --------------------------------------------------------------------------
+
+
+def _hint(name: str, known: Sequence[str]) -> str:
+    match = closest(name, known)
+    return f"; did you mean {match[0]!r}?" if match else "."
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    names = {
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        bool: "true or false",
+        list: "a list",
+        dict: "a table",
+    }
+    types = expected if isinstance(expected, tuple) else (expected,)
+    return " or ".join(names.get(t, t.__name__) for t in types)
+
+
+def _check_type(value: Any, expected: type | tuple[type, ...], source: str, table: str, key: str) -> Any:
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    types = expected if isinstance(expected, tuple) else (expected,)
+    if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+        raise ExperimentError(
+            source, table, key, f"must be {_type_name(expected)}, got {type(value).__name__} {value!r}"
+        )
+    return value
+
+
+def _run_table(run: Any, source: str) -> dict[str, Any]:
+    if not isinstance(run, dict):
+        raise ExperimentError(source, "run", None, "must be a table")
+    resolved: dict[str, Any] = {}
+    for key, value in run.items():
+        if key not in RUN_KEYS:
+            raise ExperimentError(
+                source, "run", key, f"unknown key{_hint(key, list(RUN_KEYS))} Keys: {', '.join(RUN_KEYS)}."
+            )
+        resolved[key] = _check_type(value, RUN_KEYS[key][0], source, "run", key)
+    for key, (_, default) in RUN_KEYS.items():
+        resolved.setdefault(key, default)
+    resolved["name"] = resolved["name"] or Path(source.split(" ")[-1].strip("()'")).stem or "experiment"
+    for key in ("time", "batch_size", "samples"):
+        if resolved[key] < 1:
+            raise ExperimentError(source, "run", key, f"must be at least 1, got {resolved[key]}")
+    if not resolved["dt"] > 0 or not math.isfinite(resolved["dt"]):
+        raise ExperimentError(source, "run", "dt", f"must be a positive time step in ms, got {resolved['dt']}")
+    return resolved
+
+
+def _component(plugins: PluginManager, kind: str, name: Any, table: str, key: str | None, source: str) -> Any:
+    if not isinstance(name, str):
+        raise ExperimentError(source, table, key or "plugin", f"must be a plugin name (a string), got {name!r}")
+    try:
+        return plugins.get(kind, name)
+    except UnknownComponentError as exc:
+        raise ExperimentError(source, table, key or "plugin", str(exc)) from None
+
+
+def _check_params(component: Any, params: dict[str, Any], given: Sequence[str], table: str, source: str) -> None:
+    try:
+        component.check_parameters(params, given=given)
+    except ParameterError as exc:
+        key = next((k for k in params if k in exc.problem), None)
+        raise ExperimentError(source, table, key, str(exc)) from None
+
+
+def _plugin_table(spec: Any, table: str, kind: str, plugins: PluginManager, source: str) -> dict[str, Any]:
+    if not isinstance(spec, dict):
+        raise ExperimentError(source, table, None, "must be a table")
+    spec = dict[str, Any](spec)
+    spec.setdefault("plugin", DEFAULT_PLUGINS.get(table))
+    if spec["plugin"] is None:
+        raise ExperimentError(source, table, "plugin", f"missing: name the {kind.rstrip('s')} plugin to use")
+    component = _component(plugins, kind, spec["plugin"], table, "plugin", source)
+    _check_params(component, {k: v for k, v in spec.items() if k != "plugin"}, (), table, source)
+    return spec
+
+
+def _tables(value: Any, table: str, source: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ExperimentError(source, table, None, "must be an array of tables ([[...]])")
+    return list(value)
+
+
+def _require(entry: dict[str, Any], keys: Sequence[str], table: str, source: str) -> None:
+    for key in keys:
+        if key not in entry:
+            raise ExperimentError(source, table, key, "missing required value")
+
+
+def _network_table(network: Any, plugins: PluginManager, source: str) -> dict[str, Any]:
+    if not isinstance(network, dict):
+        raise ExperimentError(source, "network", None, "must be a table")
+    for key in network:
+        if key not in ("layers", "connections"):
+            raise ExperimentError(source, "network", key, f"unknown key{_hint(key, ['layers', 'connections'])}")
+    layers = _tables(network.get("layers", []), "network.layers", source)
+    if not layers:
+        raise ExperimentError(source, "network", "layers", "missing: a network needs at least one layer")
+    shapes: dict[str, Any] = {}
+    for i, layer in enumerate(layers):
+        table = f"network.layers.{i}"
+        _require(layer, LAYER_KEYS, table, source)
+        name = _check_type(layer["name"], str, source, table, "name")
+        if name in shapes:
+            raise ExperimentError(source, table, "name", f"layer {name!r} is defined twice")
+        shape = layer["shape"]
+        if not (isinstance(shape, int) or (isinstance(shape, list) and all(isinstance(d, int) for d in shape))):
+            raise ExperimentError(source, table, "shape", f"must be an integer or a list of integers, got {shape!r}")
+        component = _component(plugins, "neurons", layer["neuron"], table, "neuron", source)
+        _check_params(component, {k: v for k, v in layer.items() if k not in LAYER_KEYS}, ("shape",), table, source)
+        shapes[name] = shape
+    connections = _tables(network.get("connections", []), "network.connections", source)
+    names: set[str] = set()
+    for i, conn in enumerate(connections):
+        table = f"network.connections.{i}"
+        _require(conn, ("source", "target"), table, source)
+        for end in ("source", "target"):
+            if conn[end] not in shapes:
+                raise ExperimentError(
+                    source,
+                    table,
+                    end,
+                    f"no layer named {conn[end]!r}{_hint(str(conn[end]), list(shapes))} Layers: {', '.join(shapes)}.",
+                )
+        conn.setdefault("connection", "dense")
+        conn.setdefault("name", f"{conn['source']}->{conn['target']}")
+        if conn["name"] in names:
+            raise ExperimentError(
+                source, table, "name", f"connection {conn['name']!r} is defined twice; give one a name"
+            )
+        names.add(conn["name"])
+        component = _component(plugins, "connections", conn["connection"], table, "connection", source)
+        params = {k: v for k, v in conn.items() if k not in CONNECTION_KEYS}
+        _check_params(component, params, ("source_shape", "target_shape", "generator"), table, source)
+        rule = conn.get("rule")
+        if rule is not None:
+            rule_name = rule.get("name") if isinstance(rule, dict) else rule
+            rule_component = _component(plugins, "learning_rules", rule_name, table, "rule", source)
+            if isinstance(rule, dict):
+                _check_params(
+                    rule_component, {k: v for k, v in rule.items() if k != "name"}, (), f"{table}.rule", source
+                )
+    return {"layers": layers, "connections": connections}
+
+
+def _monitor(entry: dict[str, Any], index: int, targets: set[str] | None, source: str) -> dict[str, Any]:
+    table = f"monitors.{index}"
+    for key in entry:
+        if key not in MONITOR_KEYS:
+            raise ExperimentError(
+                source, table, key, f"unknown key{_hint(key, MONITOR_KEYS)} Keys: {', '.join(MONITOR_KEYS)}."
+            )
+    _require(entry, ("name", "target"), table, source)
+    if targets is not None and entry["target"] not in targets:
+        raise ExperimentError(
+            source,
+            table,
+            "target",
+            f"no layer or connection named {entry['target']!r}{_hint(entry['target'], sorted(targets))}",
+        )
+    variables = entry.get("variables", ["s"])
+    if isinstance(variables, str):
+        variables = [variables]
+    if not isinstance(variables, list) or not all(isinstance(v, str) for v in variables):
+        raise ExperimentError(source, table, "variables", 'must be a list of variable names, e.g. ["s", "v"]')
+    return {"name": entry["name"], "target": entry["target"], "variables": variables}
+
+
+# -- TOML output ---------------------------------------------------------------------------------
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return (
+            "inf"
+            if value == math.inf
+            else "-inf"
+            if value == -math.inf
+            else "nan"
+            if math.isnan(value)
+            else repr(value)
+        )
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _toml_key(key: str) -> str:
+    return key if key.replace("_", "").replace("-", "").isalnum() else _toml_value(key)
+
+
+def dump_toml(data: Mapping[str, Any]) -> str:
+    """Write experiment data (tables, arrays of tables, scalars, lists, inline tables) as TOML."""
+    lines: list[str] = []
+
+    def table(prefix: str, values: Mapping[str, Any]) -> None:
+        scalars = {k: v for k, v in values.items() if not _is_table(v) and not _is_table_array(v)}
+        if prefix and (scalars or not values):
+            lines.append(f"[{prefix}]")
+        lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in scalars.items())
+        if scalars:
+            lines.append("")
+        for k, v in values.items():
+            name = f"{prefix}.{_toml_key(k)}" if prefix else _toml_key(k)
+            if _is_table(v):
+                table(name, v)
+            elif _is_table_array(v):
+                for item in v:
+                    lines.append(f"[[{name}]]")
+                    lines.extend(f"{_toml_key(ik)} = {_toml_value(iv)}" for ik, iv in item.items())
+                    lines.append("")
+
+    table("", data)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _is_table(value: Any) -> bool:
+    return isinstance(value, Mapping)
+
+
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
+
+
+__all__ = [
+    "Experiment",
+    "ExperimentError",
+    "build_network",
+    "build_plugin",
+    "dump_toml",
+    "load_experiment",
+    "parse_experiment",
+]

@@ -1,0 +1,177 @@
+"""Reading recordings back: ``snnkit.recording.open(path)`` gives tensors from a run's HDF5 file.
+
+The layout is documented in ``docs/recording.md``; the ``hdf5`` recorder plugin writes it. Reading
+needs h5py (``pip install 'snnkit-plugins[hdf5]'``), imported only here and only when used.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from snnkit.errors import SnnkitError, closest
+
+FORMAT = "snnkit-recording"
+FORMAT_VERSION = 1
+
+
+class RecordingError(SnnkitError, ValueError):
+    """A file that is not a snnkit recording, or a name it does not contain."""
+
+
+def _h5py() -> Any:
+    try:
+        import h5py
+    except ImportError:
+        raise SnnkitError("reading recordings needs h5py: pip install 'snnkit-plugins[hdf5]'") from None
+    return h5py
+
+
+def open(path: str | Path) -> Recording:
+    """Open the recording at ``path`` for reading."""
+    return Recording(Path(path))
+
+
+class Recording:
+    """Read access to one run's file. Every method opens the file briefly, so a recording can be
+    read while its run is still writing between flushes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if not path.exists():
+            raise RecordingError(f"{path}: no such file")
+        with self._file() as f:
+            if f.attrs.get("format") != FORMAT:
+                raise RecordingError(f"{path} is not a snnkit recording (no format attribute {FORMAT!r})")
+
+    def _file(self) -> Any:
+        return _h5py().File(self.path, "r")
+
+    # -- metadata --------------------------------------------------------------------------------
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """Run metadata: status, error, seed, host, start and end times, versions, ..."""
+        with self._file() as f:
+            attrs = {k: _plain(v) for k, v in f.attrs.items()}
+        if isinstance(attrs.get("versions"), str):
+            attrs["versions"] = json.loads(attrs["versions"])
+        return attrs
+
+    @property
+    def status(self) -> str:
+        return str(self.attrs["status"])
+
+    @property
+    def experiment(self) -> str:
+        """The resolved experiment, as TOML text."""
+        with self._file() as f:
+            value = f["experiment"][()]
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    # -- monitors --------------------------------------------------------------------------------
+
+    def monitors(self) -> dict[str, dict[str, Any]]:
+        """Monitor name to ``{"target": ..., "variables": [...]}``."""
+        with self._file() as f:
+            return {
+                name: {"target": _plain(g.attrs["target"]), "variables": json.loads(g.attrs["variables"])}
+                for name, g in f["monitors"].items()
+            }
+
+    def _monitor(self, f: Any, name: str) -> Any:
+        if name not in f["monitors"]:
+            known = list(f["monitors"])
+            hint = f"; did you mean {closest(name, known)[0]!r}?" if closest(name, known) else "."
+            raise RecordingError(f"{self.path} has no monitor {name!r}{hint} Monitors: {', '.join(known) or 'none'}.")
+        return f["monitors"][name]
+
+    def events(self, monitor: str) -> dict[str, Tensor]:
+        """The spikes of ``monitor`` as events: ``step``, ``sample`` and flat neuron ``index``."""
+        with self._file() as f:
+            events = self._monitor(f, monitor)["s"]
+            return {k: torch.from_numpy(events[k][()]) for k in ("step", "sample", "index")}
+
+    def spikes(self, monitor: str) -> Tensor:
+        """The spikes of ``monitor`` as a boolean tensor ``[time, batch, *shape]``."""
+        with self._file() as f:
+            events = self._monitor(f, monitor)["s"]
+            shape = json.loads(events.attrs["shape"])
+            steps, batch = int(events.attrs["steps"]), int(events.attrs["batch"])
+            step, sample, index = (events[k][()] for k in ("step", "sample", "index"))
+        dense = np.zeros((steps, batch, int(np.prod(shape)) if shape else 1), dtype=bool)
+        dense[step, sample, index] = True
+        return torch.from_numpy(dense.reshape(steps, batch, *shape))
+
+    def values(self, monitor: str, variable: str) -> Tensor:
+        """A monitored variable other than spikes, ``[time, batch, ...]`` (float32)."""
+        if variable == "s":
+            return self.spikes(monitor)
+        with self._file() as f:
+            group = self._monitor(f, monitor)
+            if variable not in group:
+                raise RecordingError(f"monitor {monitor!r} has no variable {variable!r}; it has {', '.join(group)}")
+            return torch.from_numpy(group[variable][()])
+
+    # -- metrics, weights, checkpoint ------------------------------------------------------------
+
+    def metrics(self) -> dict[str, tuple[Tensor, Tensor]]:
+        """Metric name to ``(unit index, value)`` series."""
+        with self._file() as f:
+            return {
+                name: (torch.from_numpy(g["index"][()]), torch.from_numpy(g["value"][()]))
+                for name, g in f["metrics"].items()
+            }
+
+    def weights(self) -> dict[str, tuple[Tensor, Tensor]]:
+        """Connection name to ``(unit index, weights [snapshots, ...])``."""
+        with self._file() as f:
+            return {
+                name: (torch.from_numpy(g["index"][()]), torch.from_numpy(g["value"][()]))
+                for name, g in f["weights"].items()
+            }
+
+    def checkpoint(self) -> dict[str, dict[str, Tensor]]:
+        """The last checkpoint: groups (``network``, ``transient``, ``generators``, ``pipeline``,
+        ``progress``) of named tensors; empty if the run wrote none."""
+        with self._file() as f:
+            if "checkpoint" not in f:
+                return {}
+            return {
+                name: {k: torch.from_numpy(np.asarray(ds[()])) for k, ds in group.items()}
+                for name, group in f["checkpoint"].items()
+            }
+
+    def tree(self) -> list[tuple[str, tuple[int, ...] | None, str]]:
+        """Every group and dataset as ``(path, shape or None for groups, dtype)``."""
+        items: list[tuple[str, tuple[int, ...] | None, str]] = []
+        with self._file() as f:
+            h5py = _h5py()
+
+            def visit(name: str, obj: Any) -> None:
+                if isinstance(obj, h5py.Dataset):
+                    items.append((name, tuple(obj.shape), str(obj.dtype)))
+                else:
+                    items.append((name, None, "group"))
+
+            f.visititems(visit)
+        return items
+
+
+def _plain(value: Any) -> Any:
+    """HDF5 attribute values as plain Python values."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "Recording", "RecordingError", "open"]

@@ -1,0 +1,46 @@
+"""The ``poisson`` encoder: intensities to Poisson spike trains."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from snnkit import Encoder, hookimpl
+
+
+class Poisson(Encoder):
+    """Poisson spike trains whose rates are proportional to the data: ``rate = data * max_rate``.
+
+    Over a window of ``time`` steps of ``dt`` ms each neuron's spike count is drawn from a Poisson
+    distribution with mean ``rate * time * dt / 1000`` (at most one spike per step, so counts are
+    capped at ``time``), and the spikes fall on distinct steps chosen uniformly: the counts have
+    exact Poisson statistics (mean = variance) and the timing is that of a Poisson process on the
+    step grid. Data must be non-negative (intensities, e.g. pixels scaled to [0, 1]).
+
+    Args:
+        max_rate: rate (Hz) for an intensity of 1, 63.75 Hz (Diehl & Cook 2015: 255 / 4).
+
+    >>> import torch
+    >>> spikes = Poisson(max_rate=100.0)(torch.tensor([[0.0, 1.0]]), 1000, generator=torch.Generator().manual_seed(0))
+    >>> spikes.shape, spikes[:, 0, 0].sum().item()
+    (torch.Size([1000, 1, 2]), 0)
+    """
+
+    def __init__(self, max_rate: float = 63.75) -> None:
+        if max_rate < 0:
+            raise ValueError(f"max_rate must be a non-negative rate in Hz, got {max_rate}")
+        self.max_rate = max_rate
+
+    def __call__(self, data: Tensor, time: int, *, dt: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
+        if (data < 0).any():
+            raise ValueError("poisson encoder: data must be non-negative intensities")
+        mean = data.float() * self.max_rate * time * dt / 1000.0
+        counts = torch.poisson(mean, generator=generator).clamp_max(time)
+        keys = torch.rand((time, *data.shape), generator=generator, device=data.device)
+        ranks = keys.argsort(0).argsort(0)  # a random permutation of the steps per neuron
+        return ranks < counts.unsqueeze(0)
+
+
+@hookimpl
+def snnkit_register_encoders(registry):
+    registry.add("poisson", Poisson)

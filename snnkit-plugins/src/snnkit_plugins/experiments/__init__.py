@@ -1,0 +1,18 @@
+"""Named, ready-to-run experiments shipped with snnkit (``snnkit experiments`` lists them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from snnkit import hookimpl
+
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def snnkit_register_experiments(registry):
+    registry.add(
+        "poisson-lif-demo",
+        HERE / "poisson_lif_demo.toml",
+        summary="Poisson inputs into 50 learning LIF neurons for 20 samples: needs no data set, runs in seconds.",
+    )
