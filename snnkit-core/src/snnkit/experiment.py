@@ -283,10 +283,10 @@ def _check_params(component: Any, params: dict[str, Any], given: Sequence[str], 
         raise ExperimentError(source, table, key, str(exc)) from None
 
 
-def _plugin_table(spec: Any, table: str, kind: str, plugins: PluginManager, source: str) -> dict[str, Any]:
-    if not isinstance(spec, dict):
+def _plugin_table(given: Any, table: str, kind: str, plugins: PluginManager, source: str) -> dict[str, Any]:
+    if not isinstance(given, dict):
         raise ExperimentError(source, table, None, "must be a table")
-    spec = dict[str, Any](spec)
+    spec: dict[str, Any] = dict(given)
     spec.setdefault("plugin", DEFAULT_PLUGINS.get(table))
     if spec["plugin"] is None:
         raise ExperimentError(source, table, "plugin", f"missing: name the {kind.rstrip('s')} plugin to use")

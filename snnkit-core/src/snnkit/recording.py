@@ -32,6 +32,12 @@ def _h5py() -> Any:
     return h5py
 
 
+def _rows(dataset: Any) -> np.ndarray:
+    """The complete rows of a dataset: those counted by the recorder's last finished flush."""
+    count = dataset.attrs.get("count")
+    return dataset[()] if count is None or not dataset.shape else dataset[: int(count)]
+
+
 def open(path: str | Path) -> Recording:
     """Open the recording at ``path`` for reading."""
     return Recording(Path(path))
@@ -95,18 +101,33 @@ class Recording:
         """The spikes of ``monitor`` as events: ``step``, ``sample`` and flat neuron ``index``."""
         with self._file() as f:
             events = self._monitor(f, monitor)["s"]
-            return {k: torch.from_numpy(events[k][()]) for k in ("step", "sample", "index")}
+            data = {k: _rows(events[k]) for k in ("step", "sample", "index")}
+        count = min(len(v) for v in data.values())
+        return {k: torch.from_numpy(v[:count]) for k, v in data.items()}
 
     def spikes(self, monitor: str) -> Tensor:
         """The spikes of ``monitor`` as a boolean tensor ``[time, batch, *shape]``."""
         with self._file() as f:
             events = self._monitor(f, monitor)["s"]
             shape = json.loads(events.attrs["shape"])
-            steps, batch = int(events.attrs["steps"]), int(events.attrs["batch"])
-            step, sample, index = (events[k][()] for k in ("step", "sample", "index"))
+            batch = int(events.attrs["batch"])
+        found = self.events(monitor)
+        step, sample, index = (found[k].numpy() for k in ("step", "sample", "index"))
+        steps = self._steps(monitor)
         dense = np.zeros((steps, batch, int(np.prod(shape)) if shape else 1), dtype=bool)
+        keep = step < steps
+        step, sample, index = step[keep], sample[keep], index[keep]
         dense[step, sample, index] = True
         return torch.from_numpy(dense.reshape(steps, batch, *shape))
+
+    def _steps(self, monitor: str) -> int:
+        """Steps recorded completely for ``monitor`` (the same for all its variables)."""
+        with self._file() as f:
+            group = self._monitor(f, monitor)
+            counts = [int(item.attrs.get("count", item.shape[0])) for name, item in group.items() if name != "s"]
+            if "s" in group:
+                counts.append(int(group["s"].attrs["steps"]))
+        return min(counts) if counts else 0
 
     def values(self, monitor: str, variable: str) -> Tensor:
         """A monitored variable other than spikes, ``[time, batch, ...]`` (float32)."""
@@ -116,25 +137,20 @@ class Recording:
             group = self._monitor(f, monitor)
             if variable not in group:
                 raise RecordingError(f"monitor {monitor!r} has no variable {variable!r}; it has {', '.join(group)}")
-            return torch.from_numpy(group[variable][()])
+            values = _rows(group[variable])
+        return torch.from_numpy(values[: self._steps(monitor)])
 
     # -- metrics, weights, checkpoint ------------------------------------------------------------
 
     def metrics(self) -> dict[str, tuple[Tensor, Tensor]]:
         """Metric name to ``(unit index, value)`` series."""
         with self._file() as f:
-            return {
-                name: (torch.from_numpy(g["index"][()]), torch.from_numpy(g["value"][()]))
-                for name, g in f["metrics"].items()
-            }
+            return {name: _series(g) for name, g in f["metrics"].items()}
 
     def weights(self) -> dict[str, tuple[Tensor, Tensor]]:
         """Connection name to ``(unit index, weights [snapshots, ...])``."""
         with self._file() as f:
-            return {
-                name: (torch.from_numpy(g["index"][()]), torch.from_numpy(g["value"][()]))
-                for name, g in f["weights"].items()
-            }
+            return {name: _series(g) for name, g in f["weights"].items()}
 
     def checkpoint(self) -> dict[str, dict[str, Tensor]]:
         """The last checkpoint: groups (``network``, ``transient``, ``generators``, ``pipeline``,
@@ -161,6 +177,12 @@ class Recording:
 
             f.visititems(visit)
         return items
+
+
+def _series(group: Any) -> tuple[Tensor, Tensor]:
+    index, value = _rows(group["index"]), _rows(group["value"])
+    count = min(len(index), len(value))
+    return torch.from_numpy(index[:count]), torch.from_numpy(value[:count])
 
 
 def _plain(value: Any) -> Any:

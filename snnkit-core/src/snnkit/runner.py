@@ -45,7 +45,8 @@ class RunResult:
 def metadata(experiment: Experiment, plugins: PluginManager) -> dict[str, Any]:
     """Seed, host, user, start time and the versions of snnkit and every plugin distribution."""
     providers = {c.provider.distribution: c.provider.version for c in plugins.components() if not c.provider.is_local}
-    wanted = {"torch", "numpy", "pluggy", "h5py", "torchvision", "gymnasium", "matplotlib", *providers}
+    wanted = {"snnkit-core", "snnkit-cli", "torch", "numpy", "pluggy", "h5py", "torchvision", "gymnasium", "matplotlib"}
+    wanted |= set(providers)
     versions = {d.metadata["name"]: d.version for d in distributions() if d.metadata["name"] in wanted}
     return {
         "name": experiment.run["name"],

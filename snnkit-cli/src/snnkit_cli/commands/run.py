@@ -100,7 +100,7 @@ def run_command(
         click.progressbar(
             length=units,
             label=exp.run["name"],
-            file=None if not quiet else open_devnull(),
+            file=open_devnull() if quiet else sys.stderr,
             show_pos=True,
             item_show_func=lambda m: m,
         ) as bar,

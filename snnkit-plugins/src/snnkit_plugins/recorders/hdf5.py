@@ -14,9 +14,10 @@ from torch import Tensor
 
 from snnkit import Monitor, Network, hookimpl
 from snnkit.recorders import Recorder
-from snnkit.recording import FORMAT, FORMAT_VERSION
+from snnkit.recording import FORMAT, FORMAT_VERSION, RecordingError
 
 SPIKES = "s"
+NEW_CHECKPOINT = "checkpoint-new"
 
 
 class _Stream(Monitor):
@@ -38,13 +39,19 @@ class HDF5Recorder(Recorder):
 
     Only plain HDF5 types are written (numbers, strings, arrays; no pickles), so any HDF5 tool opens
     the file. Spikes (variable ``s``) are stored as events (step, sample, flat neuron index), other
-    variables as chunked, compressed arrays with a time axis. Everything is buffered in memory and
-    written at each flush; the file is closed between flushes, so a run killed at any moment leaves
-    a file that opens with everything up to the last flush. Read it back with
+    variables as chunked, extendible arrays with a time axis. Everything is buffered in memory and
+    written at each flush; the file is closed between flushes, and each flush ends by updating the
+    ``count`` attribute of every dataset, so a run killed at any moment, even in a flush, leaves a
+    file that opens with everything up to the last complete flush. Read it back with
     ``snnkit.recording.open(path)``.
 
+    Crash safety decides what is compressed: appending to a compressed chunk rewrites it, and a
+    kill during that rewrite would destroy rows that were already safe. So the growing arrays
+    (monitored values, spike events, metrics) are stored uncompressed, and compression applies to
+    weight snapshots, whose chunks are written once, whole.
+
     Args:
-        compression: HDF5 filter for the arrays (``"gzip"``, ``"lzf"``, or ``"none"``).
+        compression: HDF5 filter for weight snapshots (``"gzip"``, ``"lzf"``, or ``"none"``).
         chunk_steps: time steps per chunk of the monitored arrays, 256.
 
     >>> HDF5Recorder(compression="lzf").compression
@@ -84,8 +91,10 @@ class HDF5Recorder(Recorder):
 
         self.path = Path(path)
         with h5py.File(self.path, "a") as f:
+            if "checkpoint" not in f and NEW_CHECKPOINT in f and f[NEW_CHECKPOINT].attrs.get("complete"):
+                f.move(NEW_CHECKPOINT, "checkpoint")  # killed between writing a checkpoint and swapping it in
             if "checkpoint" not in f:
-                raise FileNotFoundError(f"{path} has no checkpoint to resume from (status {f.attrs.get('status')!r})")
+                raise RecordingError(f"{path} has no checkpoint to resume from (status {f.attrs.get('status')!r})")
             cp = f["checkpoint"]
             checkpoint = {
                 name: {key: torch.from_numpy(np.asarray(ds[()])) for key, ds in group.items()}
@@ -137,9 +146,10 @@ class HDF5Recorder(Recorder):
         self.flush()
         assert self.path is not None
         with h5py.File(self.path, "a") as f:
-            if "checkpoint" in f:
-                del f["checkpoint"]
-            cp = f.create_group("checkpoint")
+            # Write the new checkpoint beside the old one and swap only when it is complete.
+            if NEW_CHECKPOINT in f:
+                del f[NEW_CHECKPOINT]
+            cp = f.create_group(NEW_CHECKPOINT)
             cp.attrs["index"] = index
             cp.attrs["monitor_steps"] = json.dumps(self._steps)
             cp.attrs["written"] = datetime.now(UTC).isoformat()
@@ -147,6 +157,11 @@ class HDF5Recorder(Recorder):
                 group = cp.create_group(group_name)
                 for key, tensor in tensors.items():
                     group.create_dataset(key, data=torch.as_tensor(tensor).detach().cpu().numpy())
+            cp.attrs["complete"] = True
+            f.flush()
+            if "checkpoint" in f:
+                del f["checkpoint"]
+            f.move(NEW_CHECKPOINT, "checkpoint")
 
     def flush(self) -> None:
         import h5py
@@ -173,8 +188,21 @@ class HDF5Recorder(Recorder):
                 for key, value in weights.items():
                     group = f["weights"].require_group(key)
                     self._append(group, "index", np.array([index], dtype=np.int64))
-                    self._append(group, "value", value[None])
+                    self._append(group, "value", value[None], chunk_rows=1, compression=self.compression)
             self._weights.clear()
+            self._commit(f)
+
+    @staticmethod
+    def _commit(f: Any) -> None:
+        """Record how many rows of each dataset are complete. Written last in a flush, so a run
+        killed in the middle of one leaves counts that point at fully written rows only."""
+
+        def visit(name: str, obj: Any) -> None:
+            if hasattr(obj, "shape") and obj.shape:
+                obj.attrs["count"] = obj.shape[0]
+
+        for section in ("monitors", "metrics", "weights"):
+            f[section].visititems(visit)
 
     # -- HDF5 helpers ----------------------------------------------------------------------------
 
@@ -193,15 +221,19 @@ class HDF5Recorder(Recorder):
         else:
             self._append(group, variable, block.astype(np.float32, copy=False))
 
-    def _append(self, group: Any, name: str, data: np.ndarray) -> None:
+    def _append(
+        self, group: Any, name: str, data: np.ndarray, *, chunk_rows: int | None = None, compression: str | None = None
+    ) -> None:
+        """Append rows to a dataset; readers trust only the rows counted in its ``count``
+        attribute, which :meth:`flush` updates after all data is written."""
         if name not in group:
-            chunks = (max(1, min(self.chunk_steps, 4096)), *data.shape[1:]) if data.ndim else None
+            rows = chunk_rows or (self.chunk_steps if data.ndim > 1 else 4096)
             group.create_dataset(
                 name,
                 data=data,
                 maxshape=(None, *data.shape[1:]),
-                chunks=chunks,
-                compression=self.compression if data.size else None,
+                chunks=(rows, *data.shape[1:]),
+                compression=compression,
             )
             return
         dataset = group[name]
@@ -216,21 +248,28 @@ class HDF5Recorder(Recorder):
             keep = steps.get(name, 0)
             for variable, item in group.items():
                 if variable == SPIKES and "step" in item:
+                    count = int(item["step"].attrs.get("count", item["step"].shape[0]))
+                    for key in ("step", "sample", "index"):
+                        item[key].resize(count, axis=0)
                     mask = item["step"][()] < keep
                     for key in ("step", "sample", "index"):
                         values = item[key][()][mask]
                         item[key].resize(values.shape[0], axis=0)
                         item[key][:] = values
+                        item[key].attrs["count"] = values.shape[0]
                     item.attrs["steps"] = keep
                 elif hasattr(item, "resize"):
                     item.resize(min(item.shape[0], keep), axis=0)
+                    item.attrs["count"] = item.shape[0]
         for section in ("metrics", "weights"):
             for group in f[section].values():
-                mask = group["index"][()] <= index
+                count = int(group["index"].attrs.get("count", group["index"].shape[0]))
+                mask = group["index"][:count] <= index
                 for key in ("index", "value"):
-                    values = group[key][()][mask]
+                    values = group[key][:count][mask]
                     group[key].resize(values.shape[0], axis=0)
                     group[key][:] = values
+                    group[key].attrs["count"] = values.shape[0]
 
 
 @hookimpl

@@ -1,0 +1,196 @@
+"""`snnkit run`, recording to HDF5, clean stops, resuming, inspect and plot."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from snnkit import Network
+from snnkit import recording as rec
+from snnkit.experiment import load_experiment
+from snnkit.runner import run_experiment
+from snnkit_cli.main import cli
+
+SMALL = ["run.time=40", "run.samples=6", "run.flush_every=2", "run.checkpoint_every=3", "run.weights_every=2"]
+
+
+def demo(plugins, path, extra=()):
+    return load_experiment("poisson-lif-demo", plugins, [*SMALL, f'run.output="{path}"', *extra])
+
+
+def test_a_run_writes_every_documented_dataset(entry_point_plugins, tmp_path):
+    path = tmp_path / "demo.h5"
+    result = run_experiment(demo(entry_point_plugins, path), entry_point_plugins)
+    assert (result.status, result.units_done, result.units) == ("complete", 6, 6)
+    r = rec.open(path)
+    attrs = r.attrs
+    assert attrs["status"] == "complete" and attrs["error"] == "" and attrs["seed"] == 0
+    assert attrs["format"] == "snnkit-recording" and attrs["started"] < attrs["ended"]
+    assert {"snnkit-core", "snnkit-plugins", "torch", "h5py"} <= set(attrs["versions"])
+    assert "[run]" in r.experiment and 'name = "poisson-lif-demo"' in r.experiment
+    assert r.monitors() == {
+        "input": {"target": "input", "variables": ["s"]},
+        "output": {"target": "output", "variables": ["s", "v"]},
+    }
+    assert r.spikes("input").shape == (240, 1, 100) and r.spikes("output").dtype == torch.bool
+    assert r.values("output", "v").shape == (240, 1, 50)
+    metrics = r.metrics()
+    assert set(metrics) == {"rate.input", "rate.output"}
+    assert metrics["rate.input"][0].tolist() == list(range(6))
+    index, weights = r.weights()["input->output"]
+    assert index.tolist() == [1, 3, 5] and weights.shape == (3, 100, 50)
+    checkpoint = r.checkpoint()
+    assert set(checkpoint) == {"network", "transient", "generators", "pipeline", "progress"}
+    assert int(checkpoint["progress"]["index"]) == 5
+    assert torch.equal(checkpoint["network"]["connections.input->output.weight"], weights[-1])
+    paths = {p for p, _, _ in r.tree()}
+    assert {"monitors/input/s/step", "monitors/input/s/sample", "monitors/input/s/index", "monitors/output/v"} <= paths
+
+
+def test_spikes_read_back_equal_the_monitored_spikes(entry_point_plugins, tmp_path):
+    recorder = entry_point_plugins.build("recorders", "hdf5")
+    recorder.start(tmp_path / "r.h5", "[run]\n", {"seed": 0})
+    net = Network(plugins=entry_point_plugins, seed=0)
+    net.add_layer("in", "input", (3, 4))
+    net.add_layer("out", "lif", 5)
+    net.add_connection("in", "out", "dense", weight="uniform(0, 8)")
+    net.add_monitor("mem", "state", target="out", variables=["s", "v"])
+    net.add_monitor("rec", recorder.monitor("rec", "out", ["s", "v"]))
+    net.add_monitor("rec-in", recorder.monitor("rec-in", "in", ["s"]))
+    x = torch.rand(30, 2, 3, 4, generator=torch.Generator().manual_seed(0)) < 0.3
+    net.run({"in": x}, time=30)
+    recorder.finish("complete")
+    r = rec.open(tmp_path / "r.h5")
+    assert net.monitors["mem"].get("s").any()
+    assert torch.equal(r.spikes("rec"), net.monitors["mem"].get("s"))
+    assert torch.equal(r.values("rec", "v"), net.monitors["mem"].get("v"))
+    assert torch.equal(r.spikes("rec-in"), x)
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights(entry_point_plugins, tmp_path):
+    full = tmp_path / "full.h5"
+    run_experiment(demo(entry_point_plugins, full), entry_point_plugins)
+    part = tmp_path / "part.h5"
+    calls = []
+    stopped = run_experiment(
+        demo(entry_point_plugins, part), entry_point_plugins, should_stop=lambda: calls.append(1) or len(calls) > 4
+    )
+    assert (stopped.status, stopped.units_done) == ("interrupted", 4)
+    assert rec.open(part).status == "interrupted"
+    exp = demo(entry_point_plugins, part)
+    resumed = run_experiment(exp, entry_point_plugins, resume=part)
+    assert (resumed.status, resumed.units_done) == ("complete", 6)
+    a, b = rec.open(full), rec.open(part)
+    key = "connections.input->output.weight"
+    assert torch.equal(a.checkpoint()["network"][key], b.checkpoint()["network"][key])
+    assert torch.equal(a.spikes("output"), b.spikes("output"))  # the recording is seamless too
+    assert torch.equal(a.metrics()["rate.output"][1], b.metrics()["rate.output"][1])
+
+
+def test_a_failing_run_is_marked_failed_with_its_error(entry_point_plugins, tmp_path):
+    path = tmp_path / "fail.h5"
+    exp = demo(entry_point_plugins, path, ['pipeline.input_layer="nowhere"'])
+    with pytest.raises(Exception, match="input_layer 'nowhere'"):
+        run_experiment(exp, entry_point_plugins)
+    attrs = rec.open(path).attrs
+    assert attrs["status"] == "failed" and "input_layer 'nowhere'" in attrs["error"]
+
+
+def start(tmp_path, name, samples=300):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = [sys.executable, "-m", "snnkit_cli", "run", "poisson-lif-demo", "--quiet", "--output", str(tmp_path / name)]
+    args += [
+        arg
+        for setting in [*SMALL[:1], f"run.samples={samples}", "run.flush_every=2", "run.checkpoint_every=50"]
+        for arg in ("--set", setting)
+    ]
+    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_units(path, count, timeout=60.0):
+    """Wait until the file exists and (judging by its size) holds a few flushes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.stat().st_size > 200_000:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{path} did not grow in {timeout} s")
+
+
+def test_sigint_stops_cleanly_and_resume_matches_an_uninterrupted_run(entry_point_plugins, tmp_path):
+    process = start(tmp_path, "sig.h5", samples=60)
+    wait_for_units(tmp_path / "sig.h5", 4)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "resume with: snnkit run --resume" in err
+    r = rec.open(tmp_path / "sig.h5")
+    assert r.status == "interrupted"
+    done = int(r.checkpoint()["progress"]["index"]) + 1
+    assert 0 < done < 60
+    resumed = subprocess.run(
+        [sys.executable, "-m", "snnkit_cli", "run", "--resume", str(tmp_path / "sig.h5"), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["status"] == "complete"
+    reference = tmp_path / "ref.h5"
+    exp = load_experiment(
+        "poisson-lif-demo",
+        entry_point_plugins,
+        [SMALL[0], "run.samples=60", "run.flush_every=2", "run.checkpoint_every=50", f'run.output="{reference}"'],
+    )
+    run_experiment(exp, entry_point_plugins)
+    key = "connections.input->output.weight"
+    assert torch.equal(
+        rec.open(tmp_path / "sig.h5").checkpoint()["network"][key], rec.open(reference).checkpoint()["network"][key]
+    )
+
+
+def test_kill_9_leaves_a_readable_file(tmp_path):
+    process = start(tmp_path, "killed.h5", samples=2000)
+    wait_for_units(tmp_path / "killed.h5", 4)
+    time.sleep(0.5)
+    process.kill()
+    process.wait(timeout=30)
+    r = rec.open(tmp_path / "killed.h5")
+    assert r.status == "running"
+    index, values = r.metrics()["rate.output"]
+    assert len(index) >= 2 and index.tolist() == list(range(len(index)))
+    assert r.spikes("input").shape[0] == 40 * len(index)  # monitors flushed together with metrics
+
+
+def test_inspect_and_plot(entry_point_plugins, tmp_path):
+    path = tmp_path / "demo.h5"
+    run_experiment(demo(entry_point_plugins, path), entry_point_plugins)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["inspect", str(path), "--json"], obj=entry_point_plugins)
+    assert result.exit_code == 0
+    info = json.loads(result.output)
+    assert info["attrs"]["status"] == "complete" and info["metrics"]["rate.input"]["count"] == 6
+    shapes = {item["path"]: item["shape"] for item in info["tree"]}
+    assert shapes["monitors/output/v"] == [240, 1, 50]
+    text = runner.invoke(cli, ["inspect", str(path)], obj=entry_point_plugins)
+    assert "status complete" in text.output and "rate.output" in text.output
+    out = tmp_path / "plots"
+    result = runner.invoke(cli, ["plot", str(path), "--out", str(out)], obj=entry_point_plugins)
+    assert result.exit_code == 0, result.output
+    import matplotlib.image
+
+    panels = {"spikes": 2, "voltages": 1, "weights": 1, "performance": 1}
+    for name, count in panels.items():
+        image = matplotlib.image.imread(out / f"{name}.png")
+        assert image.shape[1] == 800  # 8 inches at 100 dpi
+        expected_height = {"spikes": 250, "voltages": 250, "weights": 600, "performance": 250}[name] * count
+        assert image.shape[0] == expected_height
+        assert image[..., :3].std() > 0.05  # not blank
+    bad = runner.invoke(cli, ["plot", str(path), "--plot", "spike"], obj=entry_point_plugins)
+    assert bad.exit_code == 2 and "did you mean 'spikes'" in bad.output
