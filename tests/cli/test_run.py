@@ -163,7 +163,7 @@ def test_kill_9_leaves_a_readable_file(tmp_path):
     process.wait(timeout=30)
     r = rec.open(tmp_path / "killed.h5")
     assert r.status == "running"
-    index, values = r.metrics()["rate.output"]
+    index, _ = r.metrics()["rate.output"]
     assert len(index) >= 2 and index.tolist() == list(range(len(index)))
     assert r.spikes("input").shape[0] == 40 * len(index)  # monitors flushed together with metrics
 

@@ -35,7 +35,8 @@ def _h5py() -> Any:
 def _rows(dataset: Any) -> np.ndarray:
     """The complete rows of a dataset: those counted by the recorder's last finished flush."""
     count = dataset.attrs.get("count")
-    return dataset[()] if count is None or not dataset.shape else dataset[: int(count)]
+    rows = dataset[()] if count is None or not dataset.shape else dataset[: int(count)]
+    return np.asarray(rows)
 
 
 def open(path: str | Path) -> Recording:
