@@ -31,7 +31,7 @@ def test_quickstart_runs_and_prints_spike_counts():
 
 def test_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one():
     install, test = blocks("sh")[:2]
-    assert install.strip().startswith("pip install ./snnkit-core ./snnkit-plugins ./snnkit-cli")
+    assert install.strip() == "pip install ./snnkit-core ./snnkit-plugins ./snnkit-cli && snnkit run poisson-lif-demo"
     assert test.strip() == "pip install nox && nox -s tests"
     assert test.strip() in (ROOT / ".ci" / "run").read_text()
 

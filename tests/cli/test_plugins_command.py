@@ -75,3 +75,24 @@ def test_python_dash_m_runs_the_cli():
         check=True,
     )
     assert "lif" in {c["name"] for c in json.loads(result.stdout)["components"]}
+
+
+def test_plugins_can_add_commands_through_the_hook(entry_point_plugins):
+    import click
+
+    from snnkit import hookimpl
+    from snnkit_cli.main import SnnkitGroup
+
+    class Greeter:
+        @hookimpl
+        def snnkit_register_commands(self, cli):
+            @cli.command("hello")
+            def hello():
+                """Say hello."""
+                click.echo("hello from a plugin")
+
+    group = SnnkitGroup(name="snnkit")
+    entry_point_plugins.register(Greeter(), name="greeter")
+    entry_point_plugins.hook.snnkit_register_commands(cli=group)
+    result = CliRunner().invoke(group, ["hello"], obj=entry_point_plugins)
+    assert result.exit_code == 0 and result.output == "hello from a plugin\n"

@@ -1,0 +1,39 @@
+"""The ``reward`` plot: reward or return per episode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from snnkit import hookimpl
+from snnkit.recording import Recording
+from snnkit_plugins.plots._common import NothingToPlot, panels
+
+
+def reward(recording: Recording, *, window: int = 20) -> Any:
+    """Every metric named ``reward...`` or ``return...`` per unit (episode), with its running mean
+    over ``window`` units.
+
+    >>> reward  # doctest: +ELLIPSIS
+    <function reward at ...>
+    """
+    metrics = {k: v for k, v in recording.metrics().items() if k.startswith(("reward", "return"))}
+    if not metrics:
+        raise NothingToPlot("no reward or return metrics (environment runs record them)")
+    figure, axes = panels(1)
+    ax = axes[0]
+    for name, (index, value) in metrics.items():
+        ax.plot(index.numpy(), value.numpy(), alpha=0.4, label=name)
+        if len(value) >= window:
+            kernel = value.new_ones(window) / window
+            smooth = value.unfold(0, window, 1) @ kernel
+            ax.plot(index[window - 1 :].numpy(), smooth.numpy(), label=f"{name} (mean of {window})")
+    ax.set_xlabel("episode")
+    ax.set_title("reward")
+    ax.legend(fontsize="small")
+    figure.tight_layout()
+    return figure
+
+
+@hookimpl
+def snnkit_register_plots(registry):
+    registry.add("reward", reward, requires=["matplotlib"], extra="plot")
