@@ -185,12 +185,32 @@ def test_inspect_and_plot(entry_point_plugins, tmp_path):
     assert result.exit_code == 0, result.output
     import matplotlib.image
 
-    panels = {"spikes": 2, "voltages": 1, "weights": 1, "performance": 1}
+    panels = {"spikes": 2, "voltages": 1, "weights": 1, "performance": 1, "input": 2}
+    assert not (out / "reward.png").exists()  # no reward metrics in this run: skipped, not drawn empty
     for name, count in panels.items():
         image = matplotlib.image.imread(out / f"{name}.png")
         assert image.shape[1] == 800  # 8 inches at 100 dpi
-        expected_height = {"spikes": 250, "voltages": 250, "weights": 600, "performance": 250}[name] * count
+        expected_height = {"spikes": 250, "voltages": 250, "weights": 600, "performance": 250, "input": 300}[
+            name
+        ] * count
         assert image.shape[0] == expected_height
         assert image[..., :3].std() > 0.05  # not blank
     bad = runner.invoke(cli, ["plot", str(path), "--plot", "spike"], obj=entry_point_plugins)
     assert bad.exit_code == 2 and "did you mean 'spikes'" in bad.output
+
+
+def test_live_plots_render_within_their_time_budget(entry_point_plugins, tmp_path):
+    from snnkit_cli.commands.run import LivePlots
+
+    path = tmp_path / "demo.h5"
+    run_experiment(demo(entry_point_plugins, path), entry_point_plugins)
+    flushes = []
+    live = LivePlots(entry_point_plugins, ["spikes", "performance"], tmp_path / "live", every=2, budget=1e6)
+    live(1, path, lambda: flushes.append(1))  # not on the interval: nothing
+    assert live.renders == 0 and not flushes
+    live(2, path, lambda: flushes.append(1))
+    assert live.renders == 1 and flushes == [1]
+    assert (tmp_path / "live" / "spikes.png").exists() and (tmp_path / "live" / "performance.png").exists()
+    frugal = LivePlots(entry_point_plugins, ["spikes"], tmp_path / "frugal", every=1, budget=0.1)
+    frugal(1, path, lambda: None)  # just started: a render (about 1 s expected) would exceed 10 %
+    assert frugal.renders == 0

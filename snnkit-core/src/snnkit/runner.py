@@ -90,8 +90,12 @@ def run_experiment(
     resume: Path | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     progress: Progress | None = None,
+    live: Callable[[int, Path, Callable[[], None]], None] | None = None,
 ) -> RunResult:
     """Build and run ``experiment``, recording it; resume from the checkpoint in ``resume`` if given.
+
+    ``progress(done, units, metrics)`` is called after every unit; ``live(done, path, flush)`` too,
+    when given: live plots call ``flush()`` to write the recorder's buffers, then read the file.
 
     Returns with status ``complete`` or ``interrupted`` (``should_stop`` became true, or
     KeyboardInterrupt); an exception marks the record ``failed`` and is raised again.
@@ -139,6 +143,8 @@ def run_experiment(
                 recorder.flush()
             if progress is not None:
                 progress(done, units, last)
+            if live is not None:
+                live(done, path, recorder.flush)
     except KeyboardInterrupt:
         status = "interrupted"
     except Exception as exc:

@@ -6,7 +6,7 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -48,6 +48,47 @@ class StopFlag:
         return self.requested
 
 
+class LivePlots:
+    """Re-renders the experiment's plots from the recording while it runs.
+
+    At most every ``every`` samples, and never more than ``budget`` of the wall time: a render is
+    skipped when it would take rendering above that share of the time since the run started (so
+    a short run may finish before the first render). PNGs go to
+    ``folder``; with an interactive matplotlib backend the figures are shown too.
+    """
+
+    def __init__(self, plugins: PluginManager, names: list[str], folder: Path, every: int, budget: float = 0.1) -> None:
+        self.plugins, self.names, self.folder, self.every, self.budget = plugins, names, folder, every, budget
+        self.started, self.spent, self.renders = time.perf_counter(), 0.0, 0
+        self.last = 1.0  # expected cost of a render (s): the first includes importing matplotlib
+
+    def __call__(self, done: int, path: Path, flush: Callable[[], None]) -> None:
+        if done % self.every:
+            return
+        if self.spent + self.last > self.budget * (time.perf_counter() - self.started):
+            return
+        begin = time.perf_counter()
+        flush()
+        from snnkit_plugins.plots._common import pyplot
+
+        plt = pyplot()
+        recording = open_recording(path)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for name in self.names:
+            try:
+                figure = self.plugins.build("plots", name, recording)
+            except Exception:
+                continue
+            figure.savefig(self.folder / f"{name}.png", dpi=80)
+            if plt.get_backend().lower() != "agg":
+                plt.show(block=False)
+                plt.pause(0.001)
+            plt.close(figure)
+        self.renders += 1
+        self.last = time.perf_counter() - begin
+        self.spent += self.last
+
+
 def _format_metrics(metrics: Mapping[str, float]) -> str:
     return " ".join(f"{k}={v:.3g}" for k, v in list(metrics.items())[:3])
 
@@ -60,6 +101,10 @@ def _format_metrics(metrics: Mapping[str, float]) -> str:
 @click.option("--output", "output", type=click.Path(path_type=Path), help="Record to this file ([run] output).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary at the end.")
+@click.option("--live", is_flag=True, help="Redraw the experiment's plots while it runs (PNGs next to the recording).")
+@click.option(
+    "--live-every", default=10, show_default=True, help="Samples between live redraws (at most 10% of the time)."
+)
 @click.pass_obj
 def run_command(
     plugins: PluginManager | None,
@@ -70,6 +115,8 @@ def run_command(
     output: Path | None,
     quiet: bool,
     as_json: bool,
+    live: bool,
+    live_every: int,
 ) -> None:
     """Run EXPERIMENT (a TOML file or a name from `snnkit experiments`) and record it to HDF5.
 
@@ -111,8 +158,16 @@ def run_command(
             bar.length = total
             bar.update(done - bar.pos, f"{rate:.1f} samples/s {_format_metrics(metrics)}")
 
-        result = run_experiment(exp, plugins, resume=resume, should_stop=stop, progress=progress)
-    summary = {
+        plots = exp.data["plots"] or ["spikes", "performance"]
+        live_plots = (
+            LivePlots(
+                plugins, plots, Path(str(exp.output if resume is None else resume)).with_suffix("") / "live", live_every
+            )
+            if live
+            else None
+        )
+        result = run_experiment(exp, plugins, resume=resume, should_stop=stop, progress=progress, live=live_plots)
+    summary: dict[str, Any] = {
         "status": result.status,
         "path": str(result.path),
         "units_done": result.units_done,
@@ -120,6 +175,8 @@ def run_command(
         "seconds": round(time.perf_counter() - started, 3),
         "metrics": result.metrics,
     }
+    if live_plots is not None:
+        summary["live_renders"] = live_plots.renders
     if as_json:
         click.echo(json.dumps(summary))
     elif not quiet:
