@@ -1,0 +1,74 @@
+"""Encoders: spike statistics, orderings and shapes."""
+
+import math
+
+import pytest
+import torch
+
+ENCODERS = ["poisson", "bernoulli", "rank-order", "single", "repeat", "gaussian-population"]
+
+
+@pytest.mark.parametrize("name", ENCODERS)
+def test_discovered_and_seeded(plugins, name):
+    component = plugins.get("encoders", name)
+    assert component.provider.distribution == "snnkit-plugins"
+    encoder = component.build()
+    data = torch.rand(3, 4, generator=torch.Generator().manual_seed(0))
+    a = encoder(data, 50, generator=torch.Generator().manual_seed(1))
+    b = encoder(data, 50, generator=torch.Generator().manual_seed(1))
+    assert a.shape[:2] == (50, 3) and torch.equal(a, b)
+
+
+@pytest.mark.parametrize(("rate", "time", "dt"), [(20.0, 250, 1.0), (63.75, 350, 1.0), (100.0, 200, 0.5)])
+def test_poisson_counts_have_poisson_mean_and_variance(plugins, rate, time, dt):
+    encoder = plugins.build("encoders", "poisson", max_rate=rate)
+    spikes = encoder(torch.ones(20000, 1), time, dt=dt, generator=torch.Generator().manual_seed(0))
+    counts = spikes.sum(0).flatten().double()
+    mean = rate * time * dt / 1000.0
+    assert counts.mean().item() == pytest.approx(mean, abs=4 * math.sqrt(mean / 20000))
+    assert counts.var().item() == pytest.approx(mean, rel=0.05)  # Poisson: variance = mean
+    assert spikes.sum(0).max() <= time
+
+
+def test_poisson_rates_follow_intensity_and_spikes_spread_uniformly(plugins):
+    encoder = plugins.build("encoders", "poisson", max_rate=50.0)
+    data = torch.tensor([0.0, 0.25, 1.0]).repeat(5000, 1)
+    spikes = encoder(data, 200, generator=torch.Generator().manual_seed(2))
+    rates = spikes.float().mean(dim=(0, 1)) * 1000  # Hz at dt = 1 ms
+    assert rates[0] == 0 and rates[1].item() == pytest.approx(12.5, rel=0.05) and rates[2].item() == pytest.approx(50, rel=0.03)
+    per_step = spikes[:, :, 2].float().mean(1)
+    assert per_step[:100].mean().item() == pytest.approx(per_step[100:].mean().item(), rel=0.05)
+    with pytest.raises(ValueError, match="non-negative"):
+        encoder(torch.tensor([[-1.0]]), 10)
+
+
+def test_bernoulli_probability_per_step(plugins):
+    spikes = plugins.build("encoders", "bernoulli", max_prob=0.5)(torch.full((10000, 1), 0.4), 20, generator=torch.Generator())
+    assert spikes.float().mean().item() == pytest.approx(0.2, abs=0.005)
+
+
+def test_rank_order_spikes_once_strongest_first(plugins):
+    data = torch.tensor([[0.3, 0.9, 0.0, 0.6, 0.6]])
+    spikes = plugins.build("encoders", "rank-order")(data, 9)
+    assert spikes.sum(0).tolist() == [[1, 1, 0, 1, 1]]
+    first = spikes[:, 0].float().argmax(0)
+    assert first[1] < first[3] == first[4] < first[0]
+
+
+def test_single_latency_falls_with_intensity(plugins):
+    data = torch.tensor([[1.0, 0.75, 0.25, 0.0]])
+    spikes = plugins.build("encoders", "single")(data, 9)
+    assert spikes.sum(0).tolist() == [[1, 1, 1, 0]]
+    assert spikes[:, 0].float().argmax(0)[:3].tolist() == [0, 2, 6]
+
+
+def test_repeat_and_gaussian_population(plugins):
+    assert plugins.build("encoders", "repeat")(torch.tensor([[True, False]]), 3).dtype == torch.bool
+    encoder = plugins.build("encoders", "gaussian-population", neurons=5, low=[0.0, -1.0], high=[1.0, 1.0], max_prob=0.8)
+    p = encoder.probabilities(torch.tensor([[1.0, -1.0]]))
+    assert p.shape == (1, 10)
+    assert p[0, 4].item() == pytest.approx(0.8) and p[0, 5].item() == pytest.approx(0.8)  # each value at its top neuron
+    assert p[0, :5].argmax() == 4 and p[0, 5:].argmax() == 0
+    spikes = encoder(torch.tensor([[1.0, -1.0]]).repeat(4000, 1), 10, generator=torch.Generator().manual_seed(0))
+    assert spikes.shape == (10, 4000, 10)
+    torch.testing.assert_close(spikes.float().mean(dim=(0, 1)), p[0], atol=0.01, rtol=0)
