@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from torch import Tensor
@@ -12,12 +13,35 @@ if TYPE_CHECKING:
 
 
 class Model(Protocol):
-    """Builds a ready-to-run :class:`~snnkit.Network` from keyword parameters."""
+    """Builds a ready-to-run :class:`~snnkit.Network` from keyword parameters.
+
+    A model may also say how a data pipeline should drive it, through attributes on the network
+    it returns: ``input_layer`` (name of the layer that receives encoded data) and
+    ``output_layer`` (name of the layer whose spikes are evaluated).
+    """
 
     def __call__(self, **params: Any) -> Network: ...
 
 
-class Evaluation(Protocol):
-    """Scores activity: spike counts ``[batch, n]`` and labels ``[batch]`` to named metrics."""
+class Evaluation(ABC):
+    """Reads class predictions out of spiking activity: learns from labelled activity, then predicts.
 
-    def __call__(self, spike_counts: Tensor, labels: Tensor, **params: Any) -> Mapping[str, float]: ...
+    ``counts`` are spike counts per sample and output neuron ``[samples, neurons]``;
+    ``sequences``, when a readout needs spike order, hold each sample's output neuron indices
+    in the order they spiked.
+    """
+
+    #: Whether :meth:`fit` and :meth:`predict` need ``sequences``.
+    needs_sequences: bool = False
+
+    @abstractmethod
+    def fit(self, counts: Tensor, labels: Tensor, n_classes: int, sequences: Sequence[Tensor] | None = None) -> None:
+        """Learn the readout from labelled activity."""
+
+    @abstractmethod
+    def predict(self, counts: Tensor, sequences: Sequence[Tensor] | None = None) -> Tensor:
+        """Predicted class per sample; ``-1`` where the activity gives no basis for a prediction."""
+
+    def accuracy(self, counts: Tensor, labels: Tensor, sequences: Sequence[Tensor] | None = None) -> float:
+        """Fraction of samples predicted correctly (a ``-1`` prediction counts as wrong)."""
+        return float((self.predict(counts, sequences) == labels).float().mean()) if len(labels) else 0.0

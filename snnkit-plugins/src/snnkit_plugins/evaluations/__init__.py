@@ -1,0 +1,1 @@
+"""Built-in evaluations (readouts of class labels from spikes)."""
