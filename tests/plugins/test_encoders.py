@@ -35,7 +35,11 @@ def test_poisson_rates_follow_intensity_and_spikes_spread_uniformly(plugins):
     data = torch.tensor([0.0, 0.25, 1.0]).repeat(5000, 1)
     spikes = encoder(data, 200, generator=torch.Generator().manual_seed(2))
     rates = spikes.float().mean(dim=(0, 1)) * 1000  # Hz at dt = 1 ms
-    assert rates[0] == 0 and rates[1].item() == pytest.approx(12.5, rel=0.05) and rates[2].item() == pytest.approx(50, rel=0.03)
+    assert (
+        rates[0] == 0
+        and rates[1].item() == pytest.approx(12.5, rel=0.05)
+        and rates[2].item() == pytest.approx(50, rel=0.03)
+    )
     per_step = spikes[:, :, 2].float().mean(1)
     assert per_step[:100].mean().item() == pytest.approx(per_step[100:].mean().item(), rel=0.05)
     with pytest.raises(ValueError, match="non-negative"):
@@ -43,7 +47,9 @@ def test_poisson_rates_follow_intensity_and_spikes_spread_uniformly(plugins):
 
 
 def test_bernoulli_probability_per_step(plugins):
-    spikes = plugins.build("encoders", "bernoulli", max_prob=0.5)(torch.full((10000, 1), 0.4), 20, generator=torch.Generator())
+    spikes = plugins.build("encoders", "bernoulli", max_prob=0.5)(
+        torch.full((10000, 1), 0.4), 20, generator=torch.Generator()
+    )
     assert spikes.float().mean().item() == pytest.approx(0.2, abs=0.005)
 
 
@@ -64,7 +70,9 @@ def test_single_latency_falls_with_intensity(plugins):
 
 def test_repeat_and_gaussian_population(plugins):
     assert plugins.build("encoders", "repeat")(torch.tensor([[True, False]]), 3).dtype == torch.bool
-    encoder = plugins.build("encoders", "gaussian-population", neurons=5, low=[0.0, -1.0], high=[1.0, 1.0], max_prob=0.8)
+    encoder = plugins.build(
+        "encoders", "gaussian-population", neurons=5, low=[0.0, -1.0], high=[1.0, 1.0], max_prob=0.8
+    )
     p = encoder.probabilities(torch.tensor([[1.0, -1.0]]))
     assert p.shape == (1, 10)
     assert p[0, 4].item() == pytest.approx(0.8) and p[0, 5].item() == pytest.approx(0.8)  # each value at its top neuron

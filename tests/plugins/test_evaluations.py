@@ -18,7 +18,9 @@ COUNTS = torch.tensor(
 LABELS = torch.tensor([0, 0, 1, 2, 2])
 
 
-@pytest.mark.parametrize("name", ["assign-labels", "all-activity", "proportion-weighting", "ngram", "logistic-regression"])
+@pytest.mark.parametrize(
+    "name", ["assign-labels", "all-activity", "proportion-weighting", "ngram", "logistic-regression"]
+)
 def test_discovered(plugins, name):
     assert plugins.get("evaluations", name).provider.distribution == "snnkit-plugins"
 
@@ -51,7 +53,9 @@ def test_ngram_uses_firing_order(plugins):
     readout = plugins.build("evaluations", "ngram", n=2)
     sequences = [torch.tensor([0, 1]), torch.tensor([1, 0]), torch.tensor([2, 2])]
     readout.fit(torch.zeros(3, 3), torch.tensor([0, 1, 2]), 3, sequences)
-    assert readout.predict(torch.zeros(3, 3), [torch.tensor([2, 1, 0]), torch.tensor([2, 2]), torch.tensor([0])]).tolist() == [1, 2, -1]
+    assert readout.predict(
+        torch.zeros(3, 3), [torch.tensor([2, 1, 0]), torch.tensor([2, 2]), torch.tensor([0])]
+    ).tolist() == [1, 2, -1]
 
 
 def test_predicting_before_fitting_says_so(plugins):

@@ -183,7 +183,12 @@ def build_network(experiment: Experiment, plugins: PluginManager) -> Network:
     run = experiment.run
     if "model" in experiment.data:
         params = {k: v for k, v in experiment.data["model"].items() if k != "plugin"}
-        network = plugins.build("models", experiment.data["model"]["plugin"], **params)
+        component = plugins.get("models", experiment.data["model"]["plugin"])
+        accepted = {p.name for p in component.parameters}
+        for key, value in (("seed", run["seed"]), ("dt", run["dt"]), ("plugins", plugins)):
+            if key in accepted:  # the run's settings, unless the [model] table sets them
+                params.setdefault(key, value)
+        network = component.build(**params)
         if not isinstance(network, Network):
             raise ExperimentError(
                 experiment.source, "model", "plugin", f"the model built a {type(network).__name__}, not a Network"
@@ -210,7 +215,7 @@ def build_plugin(experiment: Experiment, table: str, plugins: PluginManager, **e
     if spec is None:
         return None
     params = {k: v for k, v in spec.items() if k != "plugin"}
-    return plugins.build(PLUGIN_TABLES[table], spec["plugin"], **params, **extra)
+    return plugins.build(PLUGIN_TABLES[table], spec["plugin"], **{**params, **extra})
 
 
 # -- validation helpers --------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,8 @@ class RunContext:
     encoder: Encoder | None = None
     dataset: Any = None
     environment: Any = None
+    #: builds the experiment's data set for a split: ``load_dataset(train=False)`` gives the test set
+    load_dataset: Callable[..., Any] | None = None
 
 
 class Pipeline(ABC):

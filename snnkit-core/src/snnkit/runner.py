@@ -113,6 +113,9 @@ def run_experiment(
         encoder=build_plugin(experiment, "encoder", plugins),
         dataset=build_plugin(experiment, "dataset", plugins),
         environment=build_plugin(experiment, "environment", plugins),
+        load_dataset=(lambda **params: build_plugin(experiment, "dataset", plugins, **params))
+        if "dataset" in experiment.data
+        else None,
     )
     path = resume or experiment.output
     if resume is not None:

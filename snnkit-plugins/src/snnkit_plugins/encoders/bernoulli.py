@@ -24,9 +24,7 @@ class Bernoulli(Encoder):
             raise ValueError(f"max_prob must be a probability in [0, 1], got {max_prob}")
         self.max_prob = max_prob
 
-    def __call__(
-        self, data: Tensor, time: int, *, dt: float = 1.0, generator: torch.Generator | None = None
-    ) -> Tensor:
+    def __call__(self, data: Tensor, time: int, *, dt: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
         p = (data.float() * self.max_prob).clamp(0.0, 1.0)
         return torch.rand((time, *data.shape), generator=generator, device=data.device) < p
 

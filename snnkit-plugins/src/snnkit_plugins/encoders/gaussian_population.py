@@ -58,9 +58,7 @@ class GaussianPopulation(Encoder):
         p = self.max_prob * torch.exp(-((x - centres) ** 2) / (2 * sigma**2))
         return p.reshape(data.shape[0], -1)
 
-    def __call__(
-        self, data: Tensor, time: int, *, dt: float = 1.0, generator: torch.Generator | None = None
-    ) -> Tensor:
+    def __call__(self, data: Tensor, time: int, *, dt: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
         p = self.probabilities(data)
         return torch.rand((time, *p.shape), generator=generator, device=p.device) < p
 

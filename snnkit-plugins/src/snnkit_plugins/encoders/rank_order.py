@@ -19,9 +19,7 @@ class RankOrder(Encoder):
     [[0, 1], [1, 3], [2, 0]]
     """
 
-    def __call__(
-        self, data: Tensor, time: int, *, dt: float = 1.0, generator: torch.Generator | None = None
-    ) -> Tensor:
+    def __call__(self, data: Tensor, time: int, *, dt: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
         flat = data.reshape(data.shape[0], -1).float()
         levels = torch.unique(flat[flat > 0], sorted=True).flip(0)  # distinct intensities, strongest first
         rank = torch.searchsorted(-levels, -flat.clamp_min(0), right=False)  # position of each value

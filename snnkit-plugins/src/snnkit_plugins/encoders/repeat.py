@@ -23,9 +23,7 @@ class Repeat(Encoder):
     def __init__(self, scale: float = 1.0) -> None:
         self.scale = scale
 
-    def __call__(
-        self, data: Tensor, time: int, *, dt: float = 1.0, generator: torch.Generator | None = None
-    ) -> Tensor:
+    def __call__(self, data: Tensor, time: int, *, dt: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
         values = data if data.dtype == torch.bool and self.scale == 1.0 else data.float() * self.scale
         return values.unsqueeze(0).expand(time, *data.shape).clone()
 

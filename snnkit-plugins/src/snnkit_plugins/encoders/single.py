@@ -24,9 +24,7 @@ class Single(Encoder):
     def __init__(self, threshold: float = 0.0) -> None:
         self.threshold = threshold
 
-    def __call__(
-        self, data: Tensor, time: int, *, dt: float = 1.0, generator: torch.Generator | None = None
-    ) -> Tensor:
+    def __call__(self, data: Tensor, time: int, *, dt: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
         x = data.float().clamp(0.0, 1.0)
         latency = torch.round((1.0 - x) * (time - 1)).long()
         steps = torch.arange(time, device=data.device).reshape(time, *[1] * data.dim())

@@ -1,0 +1,306 @@
+"""The ``dataset`` pipeline: learn from a labelled data set sample by sample, then evaluate."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+from torch import Tensor
+
+from snnkit import Monitor, Network, Pipeline, hookimpl
+from snnkit.errors import SnnkitError
+from snnkit.models import Evaluation
+from snnkit.pipelines import RunContext
+
+
+class _Output(Monitor):
+    """Collects the output layer's spikes of the current batch: counts and firing order."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target, ("s",))
+        self.steps: list[Tensor] = []
+
+    def record(self, values: Mapping[str, Tensor]) -> None:
+        self.steps.append(values["s"].reshape(values["s"].shape[0], -1).clone())
+
+    def reset(self) -> None:
+        self.steps = []
+
+    def counts(self) -> Tensor:
+        return torch.stack(self.steps).sum(0).float().cpu()
+
+    def sequences(self) -> list[Tensor]:
+        spikes = torch.stack(self.steps).cpu()  # [time, batch, n]
+        out = []
+        for b in range(spikes.shape[1]):
+            step, neuron = spikes[:, b].nonzero(as_tuple=True)
+            out.append(neuron[torch.argsort(step, stable=True)])
+        return out
+
+
+class DatasetPipeline(Pipeline):
+    """Train on a labelled data set (learning on), then evaluate on its test split (learning off).
+
+    Units are batches of ``[run] batch_size`` samples: first ``train_samples`` training samples
+    (``epochs`` passes over them, in an order drawn from the run's seed), then ``test_samples``
+    test samples. Each sample is encoded for ``[run] time`` steps after a state reset (the
+    "resting period" of Diehl & Cook, done exactly). If the output layer fires fewer than
+    ``min_spikes`` spikes, the sample is shown again with the encoder's rate raised by
+    ``rate_increase`` Hz (at most ``max_retries`` times), as in Diehl & Cook 2015.
+
+    Every ``assign_every`` training samples the readouts (``evaluations``) are fitted on the output
+    activity of the last ``window`` training samples; the running training accuracy of each is
+    measured on the next interval before it is fitted again (metrics ``accuracy.<evaluation>``).
+    After training, the readouts are fitted on the last ``window`` training samples and score the
+    test samples: metrics ``test_accuracy.<evaluation>`` on the last unit. With ``supervised``,
+    a class-specific group of output neurons (the output layer split evenly over the classes) is
+    forced to spike during training, as in BindsNET's supervised MNIST example.
+
+    Args:
+        train_samples: training samples per epoch; ``None`` uses the whole training set.
+        epochs: passes over the training samples, 1.
+        test_samples: test samples; ``None`` uses the whole test set, 0 skips testing.
+        evaluations: evaluation plugin names, ``["all-activity", "proportion-weighting"]``.
+        assign_every: training samples between label assignments, 250.
+        window: training samples whose activity the readouts are fitted on, 1000.
+        min_spikes: fewest output spikes for a sample to count, 5.
+        rate_increase: rate added (Hz) on each repetition of a silent sample, 32.
+        max_retries: repetitions at most, 3.
+        supervised: clamp a class-specific group of output neurons during training.
+        input_layer: layer fed with the data; ``None`` asks the model (``input_layer``), else ``"X"``.
+        output_layer: layer read out; ``None`` asks the model (``output_layer``), else ``"Ae"``.
+
+    >>> DatasetPipeline(train_samples=100, test_samples=50).units_for(batch_size=8)
+    20
+    """
+
+    def __init__(
+        self,
+        *,
+        train_samples: int | None = None,
+        epochs: int = 1,
+        test_samples: int | None = None,
+        evaluations: Sequence[str] = ("all-activity", "proportion-weighting"),
+        assign_every: int = 250,
+        window: int = 1000,
+        min_spikes: int = 5,
+        rate_increase: float = 32.0,
+        max_retries: int = 3,
+        supervised: bool = False,
+        input_layer: str | None = None,
+        output_layer: str | None = None,
+    ) -> None:
+        if epochs < 1 or assign_every < 1 or window < 1:
+            raise ValueError("epochs, assign_every and window must be at least 1")
+        self.train_samples, self.epochs, self.test_samples = train_samples, epochs, test_samples
+        self.evaluation_names, self.assign_every, self.window = list(evaluations), assign_every, window
+        self.min_spikes, self.rate_increase, self.max_retries = min_spikes, rate_increase, max_retries
+        self.supervised, self.input_layer, self.output_layer = supervised, input_layer, output_layer
+        self.evaluations: dict[str, Evaluation] = {}
+        self.train_counts: list[Tensor] = []
+        self.train_labels: list[Tensor] = []
+        self.train_sequences: list[Tensor] = []
+        self.test_counts: list[Tensor] = []
+        self.test_labels: list[Tensor] = []
+        self.test_sequences: list[Tensor] = []
+        self.hits: dict[str, int] = {}
+        self.seen = 0
+        self.n_classes = 0
+        self.fit_counts: Tensor | None = None  # the activity the readouts were last fitted on
+        self.fit_labels: Tensor | None = None
+        self.fit_sequences: list[Tensor] = []
+
+    # -- setup -----------------------------------------------------------------------------------
+
+    def units_for(self, batch_size: int, train_size: int | None = None, test_size: int | None = None) -> int:
+        train = (self.train_samples if self.train_samples is not None else train_size or 0) * self.epochs
+        test = self.test_samples if self.test_samples is not None else test_size or 0
+        return -(-train // batch_size) + -(-test // batch_size)
+
+    def prepare(self, network: Network, context: RunContext) -> None:
+        from snnkit import get_plugin_manager
+
+        if context.dataset is None or context.load_dataset is None:
+            raise SnnkitError('the dataset pipeline needs a [dataset] table (e.g. plugin = "mnist")')
+        if context.encoder is None:
+            raise SnnkitError('the dataset pipeline needs an [encoder] table (e.g. plugin = "poisson")')
+        self.input_layer = self.input_layer or getattr(network, "input_layer", "X")
+        self.output_layer = self.output_layer or getattr(network, "output_layer", "Ae")
+        for role, layer in (("input_layer", self.input_layer), ("output_layer", self.output_layer)):
+            if layer not in network.layers:
+                raise SnnkitError(
+                    f"the dataset pipeline's {role} {layer!r} is not a layer; layers: {', '.join(network.layers)}"
+                )
+        self.train = context.dataset
+        self.test = context.load_dataset(train=False) if self.test_samples != 0 else None
+        self.n_classes = len(getattr(self.train, "classes", [])) or int(self.train.labels.max()) + 1
+        plugins = getattr(network, "plugins", None) or get_plugin_manager()
+        self.evaluations = {name: plugins.build("evaluations", name) for name in self.evaluation_names}
+        self.hits = self.hits or dict.fromkeys(self.evaluations, 0)
+        self.monitor = _Output(self.output_layer)
+        network.add_monitor("dataset.output", self.monitor)
+        per_epoch = self.train_samples if self.train_samples is not None else len(self.train)
+        if per_epoch > len(self.train):
+            raise SnnkitError(f"train_samples ({per_epoch}) exceeds the training set ({len(self.train)} samples)")
+        order = torch.Generator().manual_seed(context.generator.initial_seed())  # the run's seed
+        self.order = torch.cat(
+            [torch.randperm(len(self.train), generator=order)[:per_epoch] for _ in range(self.epochs)]
+        )
+        test_size = len(self.test) if self.test is not None else 0
+        self.n_test = self.test_samples if self.test_samples is not None else test_size
+        self.n_train_units = -(-len(self.order) // context.batch_size)
+        self.n_units = self.n_train_units + -(-self.n_test // context.batch_size)
+        if self.fit_labels is not None:  # resumed: the readouts as they were at the checkpoint
+            self._fit_readouts(self.fit_counts, self.fit_labels, self.fit_sequences)
+
+    def units(self, context: RunContext) -> int:
+        return self.n_units
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def step(self, network: Network, index: int, context: RunContext) -> Mapping[str, float]:
+        training = index < self.n_train_units
+        b = context.batch_size
+        if training:
+            ids = self.order[index * b : (index + 1) * b]
+            data, labels = self._batch(self.train, ids)
+        else:
+            start = (index - self.n_train_units) * b
+            ids = torch.arange(start, min(start + b, self.n_test))
+            data, labels = self._batch(self.test, ids)
+        network.train(training)
+        counts, sequences = self._present(network, data, labels if training and self.supervised else None, context)
+        metrics: dict[str, float] = {"output_spikes": float(counts.sum()) / len(labels)}
+        if training:
+            metrics |= self._after_training_batch(counts, labels, sequences)
+        else:
+            self.test_counts.append(counts)
+            self.test_labels.append(labels)
+            self.test_sequences.extend(sequences)
+            if index == self.n_units - 1:
+                metrics |= self._test_scores()
+        return metrics
+
+    def _batch(self, dataset: object, ids: Tensor) -> tuple[Tensor, Tensor]:
+        items = [dataset[int(i)] for i in ids]  # type: ignore[index]
+        return torch.stack([x for x, _ in items]), torch.stack([torch.as_tensor(y) for _, y in items]).long()
+
+    def _present(
+        self, network: Network, data: Tensor, labels: Tensor | None, context: RunContext
+    ) -> tuple[Tensor, list[Tensor]]:
+        encoder = context.encoder
+        assert encoder is not None and self.input_layer is not None and self.output_layer is not None
+        base_rate = getattr(encoder, "max_rate", None)
+        input_shape = network.layers[self.input_layer].shape
+        data = data.reshape(data.shape[0], *input_shape).to(network.device)
+        clamp = None
+        if labels is not None:
+            group = network.layers[self.output_layer].size // self.n_classes
+            mask = torch.zeros(len(labels), network.layers[self.output_layer].size, dtype=torch.bool)
+            for row, label in enumerate(labels.tolist()):
+                mask[row, label * group : (label + 1) * group] = True
+            clamp = {self.output_layer: mask.reshape(len(labels), *network.layers[self.output_layer].shape)}
+        try:
+            for attempt in range(self.max_retries + 1):
+                if base_rate is not None:
+                    encoder.max_rate = base_rate + attempt * self.rate_increase  # type: ignore[attr-defined]
+                spikes = encoder(data, context.time, dt=context.dt, generator=context.generator)
+                network.reset_state()
+                self.monitor.reset()
+                network.run({self.input_layer: spikes}, time=context.time, clamp=clamp)
+                counts = self.monitor.counts()
+                if base_rate is None or counts.sum(1).min() >= self.min_spikes:
+                    break
+        finally:
+            if base_rate is not None:
+                encoder.max_rate = base_rate  # type: ignore[attr-defined]
+        sequences = self.monitor.sequences() if any(e.needs_sequences for e in self.evaluations.values()) else []
+        return counts, sequences
+
+    def _after_training_batch(self, counts: Tensor, labels: Tensor, sequences: list[Tensor]) -> dict[str, float]:
+        metrics: dict[str, float] = {}
+        fitted = self.seen >= self.assign_every
+        for name, readout in self.evaluations.items():
+            if fitted:
+                seqs = sequences if readout.needs_sequences else None
+                self.hits[name] += int((readout.predict(counts, seqs) == labels).sum())
+        self.train_counts.append(counts)
+        self.train_labels.append(labels)
+        self.train_sequences.extend(sequences)
+        before, self.seen = self.seen, self.seen + len(labels)
+        if self.seen // self.assign_every > before // self.assign_every:
+            if fitted:
+                span = self.seen - max(before - before % self.assign_every, self.assign_every)
+                metrics |= {f"accuracy.{n}": self.hits[n] / max(span, 1) for n in self.evaluations}
+                self.hits = dict.fromkeys(self.evaluations, 0)
+            self._fit()
+        return metrics
+
+    def _window(self) -> tuple[Tensor, Tensor, list[Tensor]]:
+        counts, labels = torch.cat(self.train_counts), torch.cat(self.train_labels)
+        counts, labels = counts[-self.window :], labels[-self.window :]
+        self.train_counts, self.train_labels = [counts], [labels]
+        self.train_sequences = self.train_sequences[-self.window :]
+        return counts, labels, self.train_sequences
+
+    def _fit(self) -> None:
+        counts, labels, sequences = self._window()
+        self.fit_counts, self.fit_labels, self.fit_sequences = counts, labels, list(sequences)
+        self._fit_readouts(counts, labels, sequences)
+
+    def _fit_readouts(self, counts: Tensor | None, labels: Tensor, sequences: list[Tensor]) -> None:
+        assert counts is not None
+        for readout in self.evaluations.values():
+            readout.fit(counts, labels, self.n_classes, sequences if readout.needs_sequences else None)
+
+    def _test_scores(self) -> dict[str, float]:
+        self._fit()
+        counts, labels = torch.cat(self.test_counts), torch.cat(self.test_labels)
+        return {
+            f"test_accuracy.{name}": readout.accuracy(
+                counts, labels, self.test_sequences if readout.needs_sequences else None
+            )
+            for name, readout in self.evaluations.items()
+        }
+
+    # -- checkpoints -----------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Tensor]:
+        def cat(items: list[Tensor], width: int) -> Tensor:
+            return torch.cat(items) if items else torch.zeros(0, width)
+
+        width = self.train_counts[0].shape[1] if self.train_counts else 0
+        return {
+            "seen": torch.tensor(self.seen),
+            "train_counts": cat(self.train_counts, width),
+            "train_labels": torch.cat(self.train_labels) if self.train_labels else torch.zeros(0, dtype=torch.long),
+            "test_counts": cat(self.test_counts, width),
+            "test_labels": torch.cat(self.test_labels) if self.test_labels else torch.zeros(0, dtype=torch.long),
+            "hits": torch.tensor([self.hits.get(n, 0) for n in self.evaluation_names]),
+            "fit_counts": self.fit_counts if self.fit_counts is not None else torch.zeros(0, width),
+            "fit_labels": self.fit_labels if self.fit_labels is not None else torch.zeros(0, dtype=torch.long),
+            "fit_sequence_values": torch.cat(self.fit_sequences)
+            if self.fit_sequences
+            else torch.zeros(0, dtype=torch.long),
+            "fit_sequence_lengths": torch.tensor([len(s) for s in self.fit_sequences], dtype=torch.long),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Tensor]) -> None:
+        if not state:
+            return
+        self.seen = int(state["seen"])
+        self.train_counts = [state["train_counts"].float()] if len(state["train_counts"]) else []
+        self.train_labels = [state["train_labels"].long()] if len(state["train_labels"]) else []
+        self.test_counts = [state["test_counts"].float()] if len(state["test_counts"]) else []
+        self.test_labels = [state["test_labels"].long()] if len(state["test_labels"]) else []
+        self.hits = dict(zip(self.evaluation_names, state["hits"].tolist(), strict=True))
+        if len(state["fit_labels"]):
+            self.fit_counts, self.fit_labels = state["fit_counts"].float(), state["fit_labels"].long()
+            self.fit_sequences = list(
+                torch.split(state["fit_sequence_values"].long(), state["fit_sequence_lengths"].tolist())
+            )
+
+
+@hookimpl
+def snnkit_register_pipelines(registry):
+    registry.add("dataset", DatasetPipeline)
