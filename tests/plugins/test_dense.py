@@ -115,7 +115,7 @@ def test_norm_scales_incoming_weights_per_target(plugins):
     torch.testing.assert_close(conn.weight.sum(0), torch.full((4,), 5.0))
     with torch.no_grad():
         conn.weight[0] += 1.0
-    conn.constrain()
+    conn.renormalize()
     torch.testing.assert_close(conn.weight.sum(0), torch.full((4,), 5.0))
 
 

@@ -34,14 +34,17 @@ class Connection(nn.Module, ABC):
       every connection type that implements it (each type says which it does).
     * In every learning step, after the learning rules, the network calls :meth:`decay_weights`
       (when ``weight_decay`` is set) and then :meth:`constrain`, which clamps weights to
-      ``[wmin, wmax]`` and then, when ``norm`` is set, calls :meth:`normalize`.
+      ``[wmin, wmax]``. At the end of every ``Network.run`` that learned, it calls
+      :meth:`renormalize`, which rescales the weights to ``norm`` (once per presented sample, as
+      Diehl & Cook 2015 and BindsNET do; rescaling every step would cost a pass over all weights
+      per step).
 
     Args:
         source_shape: shape of the source layer.
         target_shape: shape of the target layer.
         wmin: lower weight bound (hard clamp), ``-inf`` for none.
         wmax: upper weight bound (hard clamp), ``inf`` for none.
-        norm: total incoming weight per target neuron, restored after each update; ``None`` for none.
+        norm: total incoming weight per target neuron, restored after each learning run; ``None`` for none.
         weight_decay: rate (1/ms) at which weights decay towards zero while learning:
             ``w <- w * exp(-weight_decay * dt)`` each learning step; 0 for none.
         delay: extra steps every spike takes to arrive, 0 for none.
@@ -115,9 +118,12 @@ class Connection(nn.Module, ABC):
             self.weight.mul_(math.exp(-self.weight_decay * dt))
 
     def constrain(self) -> None:
-        """Clamp weights to ``[wmin, wmax]``, then normalise them if ``norm`` is set."""
+        """Clamp weights to ``[wmin, wmax]``."""
         if self.wmin > -math.inf or self.wmax < math.inf:
             self.weight.clamp_(self.wmin, self.wmax)
+
+    def renormalize(self) -> None:
+        """Rescale the weights to ``norm`` when it is set."""
         if self.norm is not None:
             self.normalize(self.norm)
 

@@ -17,7 +17,7 @@ class LearningRule(nn.Module, ABC):
 
     The network calls :meth:`forward` once per step, after the layers have integrated, and only
     while ``ctx.learning`` is true (``train()`` mode and ``run(learning=True)``); afterwards it calls
-    ``connection.constrain()``.
+    ``connection.constrain()`` (bounds), and ``connection.renormalize()`` at the end of the run.
 
     ``pre`` is the activity the connection delivered this step: the spikes that arrived (the
     source's spikes from the previous step, or from ``delay`` steps before that) and the source's

@@ -9,7 +9,8 @@ each step of ``dt`` ms:
 2. every layer integrates the delivered input plus any external input of this step and emits
    spikes (``clamp`` then forces spikes on where asked);
 3. while learning, every learning rule updates its connection; then each plastic connection
-   decays its weights (``weight_decay``) and re-applies its bounds and normalisation;
+   decays its weights (``weight_decay``) and re-applies its bounds (``norm`` is re-applied
+   once, at the end of a learning ``run``);
 4. every monitor records.
 """
 
@@ -287,6 +288,9 @@ class Network(nn.Module):
             state.time += 1
             for monitor, read in monitors:
                 monitor.record(read())
+        if ctx.learning:
+            for conn in plastic:
+                conn.renormalize()
 
     def state_tensors(self) -> dict[str, Tensor]:
         """The transient state as named tensors (for checkpoints); empty before the first run."""

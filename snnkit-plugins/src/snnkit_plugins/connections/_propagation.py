@@ -14,6 +14,8 @@ def active_sources(x: Tensor) -> Tensor:
 
 #: Below this many synapses the dense product is always cheaper than finding the active sources.
 SMALL = 100_000
+#: Below this many weights a learning update goes over the whole matrix without looking for activity.
+SMALL_UPDATE = 10_000
 
 
 def event_driven_product(x: Tensor, weight: Tensor, threshold: float) -> Tensor:

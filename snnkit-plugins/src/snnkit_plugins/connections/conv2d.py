@@ -74,6 +74,7 @@ class Conv2d(Connection):
             initial_weights(weight, shape, wmin=wmin, wmax=wmax, generator=generator), requires_grad=False
         )
         self.constrain()
+        self.renormalize()
 
     def forward(self, spikes: Tensor, state: NoState, ctx: Context) -> tuple[Tensor, NoState]:
         x = spikes.to(self.weight.dtype)

@@ -73,6 +73,7 @@ class Local2d(Connection):
             initial_weights(weight, shape, wmin=wmin, wmax=wmax, generator=generator), requires_grad=False
         )
         self.constrain()
+        self.renormalize()
 
     def unfold(self, x: Tensor) -> Tensor:
         """Source activity to patches ``[batch, channels*kh*kw, locations]``."""

@@ -108,6 +108,7 @@ class Sparse(Connection):
         self.max_delay = int(self.delays.max()) if self.delays is not None and n else 0
         self.event_threshold = event_threshold
         self.constrain()
+        self.renormalize()
 
     @property
     def indices(self) -> Tensor:

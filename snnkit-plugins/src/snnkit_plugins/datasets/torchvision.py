@@ -51,8 +51,9 @@ def _load(cls_name: str, folder: str, root: str | None, train: bool, download: b
     try:
         dataset = cls(str(where), download=download, **split, **kwargs)
     except (RuntimeError, OSError, ValueError) as exc:  # torchvision's "not found" and network errors
+        failed = "could not be downloaded" if download else "download=False"
         raise DatasetNotFoundError(
-            f"{cls_name} was not found in {where / folder} and {'could not be downloaded' if download else 'download=False'}"
+            f"{cls_name} was not found in {where / folder} and {failed}"
             f" ({exc}). Place the files in {where / folder}/raw (torchvision's layout), set {DATA_VARIABLE} to the"
             " folder that contains them, or pass root=..."
         ) from None

@@ -37,8 +37,14 @@ class Poisson(Encoder):
         mean = data.float() * self.max_rate * time * dt / 1000.0
         counts = torch.poisson(mean, generator=generator).clamp_max(time)
         keys = torch.rand((time, *data.shape), generator=generator, device=data.device)
-        ranks = keys.argsort(0).argsort(0)  # a random permutation of the steps per neuron
-        return ranks < counts.unsqueeze(0)
+        most = int(counts.max()) if counts.numel() else 0
+        spikes = torch.zeros((time, *data.shape), dtype=torch.bool, device=data.device)
+        if most:
+            # the steps of the `count` largest keys: `count` distinct steps, uniformly chosen
+            steps = keys.topk(most, dim=0).indices
+            taken = torch.arange(most, device=data.device).reshape(most, *[1] * data.dim()) < counts
+            spikes.scatter_(0, steps, taken)
+        return spikes
 
 
 @hookimpl

@@ -16,3 +16,8 @@ def snnkit_register_experiments(registry):
         HERE / "poisson_lif_demo.toml",
         summary="Poisson inputs into 50 learning LIF neurons for 20 samples: needs no data set, runs in seconds.",
     )
+    registry.add(
+        "mnist-diehl-cook",
+        HERE / "mnist_diehl_cook.toml",
+        summary="Diehl & Cook 2015 on MNIST: 100 neurons learn digits without labels for one epoch, then are tested.",
+    )
