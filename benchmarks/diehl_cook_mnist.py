@@ -65,8 +65,16 @@ def run_bindsnet(args: argparse.Namespace) -> dict[str, object]:
 
     torch.manual_seed(args.seed)
     data = get_plugin_manager().build("datasets", "mnist", download=False)
-    net = DiehlAndCook2015(n_inpt=784, n_neurons=args.n_neurons, exc=22.5, inh=17.5, dt=1.0, norm=78.4,
-                           theta_plus=0.05, inpt_shape=(1, 28, 28))
+    net = DiehlAndCook2015(
+        n_inpt=784,
+        n_neurons=args.n_neurons,
+        exc=22.5,
+        inh=17.5,
+        dt=1.0,
+        norm=78.4,
+        theta_plus=0.05,
+        inpt_shape=(1, 28, 28),
+    )
     encoder = PoissonEncoder(time=args.time, dt=1.0)
     start = time.perf_counter()
     for i in range(args.train_samples):
@@ -90,7 +98,12 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     result = run_snnkit(args) if args.engine == "snnkit" else run_bindsnet(args)
-    line = {"engine": args.engine, **vars(args), **result, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    line = {
+        "engine": args.engine,
+        **vars(args),
+        **result,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
     print(json.dumps(line), flush=True)
 
 
