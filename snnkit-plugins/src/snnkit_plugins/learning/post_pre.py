@@ -55,9 +55,10 @@ class PostPre(PairRule):
     ) -> PairTraces:
         s_pre, s_post, x_pre, x_post = self.step_traces(pre, post, state, ctx.dt)
         k = self.scale(s_pre.shape[0])
-        if self.nu_pre:
+        # Each term needs a spike: skipping silent steps keeps learning costs with the activity.
+        if self.nu_pre and bool(pre.spikes.any()):
             connection.add_outer(-self.nu_pre * k * s_pre, x_post)
-        if self.nu_post:
+        if self.nu_post and bool(post.spikes.any()):
             connection.add_outer(self.nu_post * k * x_pre, s_post)
         return PairTraces(x_pre, x_post)
 

@@ -81,22 +81,24 @@ class DiehlCook(NeuronGroup):
 
     def forward(self, input: Tensor, state: LIFState, ctx: Context) -> tuple[Tensor, LIFState]:
         dt = ctx.dt
-        v = self.v_rest + math.exp(-dt / self.tau_mem) * (state.v - self.v_rest)
+        decay = math.exp(-dt / self.tau_mem)
+        v = state.v.mul(decay).add_(self.v_rest * (1.0 - decay))
         active = state.refractory < 0.5 * dt
-        v = torch.where(active, v + input, v)
-        threshold = self.v_thresh + self.theta
-        spikes = active & (v >= threshold)
-        if self.one_spike:
+        v = v + input * active
+        threshold = self.theta + self.v_thresh
+        spikes = v >= threshold
+        spikes &= active
+        if self.one_spike and bool(spikes.any()):  # most steps have no spike at all: skip the contest
             batch = spikes.shape[0]
             margin = torch.where(spikes, v - threshold, torch.full_like(v, -math.inf)).reshape(batch, -1)
             winner = torch.zeros_like(margin, dtype=torch.bool)
             winner.scatter_(1, margin.argmax(1, keepdim=True), True)
             spikes = winner.reshape(spikes.shape) & spikes
-        v = torch.where(spikes, torch.full_like(v, self.v_reset), v)
+        v = torch.where(spikes, self.v_reset, v)
         hold = round(self.refractory / dt) * dt
-        refractory = torch.where(spikes, torch.full_like(v, hold), (state.refractory - dt).clamp_min(0.0))
+        refractory = torch.where(spikes, hold, state.refractory - dt).clamp_min_(0.0)
         if ctx.learning:
-            self.theta.mul_(math.exp(-dt / self.tc_theta_decay)).add_(self.theta_plus * spikes.sum(0))
+            self.theta.mul_(math.exp(-dt / self.tc_theta_decay)).add_(spikes.sum(0), alpha=self.theta_plus)
         return spikes, LIFState(v, refractory)
 
 
