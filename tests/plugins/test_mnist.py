@@ -83,8 +83,13 @@ def test_a_short_training_run_beats_chance_clearly(plugins, mnist_env, tmp_path)
     assert set(accuracy) == {"all-activity", "proportion-weighting", "logistic-regression"}
     assert accuracy["all-activity"] > 0.25 and accuracy["proportion-weighting"] > 0.25  # chance: 0.10
     assert accuracy["logistic-regression"] > 0.4
-    running = rec.open(tmp_path / "short.h5").metrics()
-    assert "accuracy.all-activity" in running  # running training accuracy at each assignment
+    recording = rec.open(tmp_path / "short.h5")
+    assert "accuracy.all-activity" in recording.metrics()  # running training accuracy at each assignment
+    index, assignments = recording.arrays()["assignments"]
+    assert index.tolist() == [207, 399, 607, 799] and assignments.shape == (4, 50)  # first batch past each 200
+    assert len(set(assignments[-1].tolist()) - {-1}) >= 5  # the neurons cover several digits
+    plots = plugins.get("plots", "assignments").build(recording)
+    assert len(plots.axes) == 3  # the grid, its colour bar, the class histogram
 
 
 def test_resumed_training_equals_an_uninterrupted_run(plugins, mnist_env, tmp_path):

@@ -13,6 +13,7 @@ from torch import Tensor
 if TYPE_CHECKING:
     from snnkit.encoders import Encoder
     from snnkit.network import Network
+    from snnkit.recorders import Recorder
 
 
 @dataclass
@@ -29,6 +30,8 @@ class RunContext:
     environment: Any = None
     #: builds the experiment's data set for a split: ``load_dataset(train=False)`` gives the test set
     load_dataset: Callable[..., Any] | None = None
+    #: where the run is recorded; pipelines may store arrays of their own (``record_array``)
+    recorder: Recorder | None = None
 
 
 class Pipeline(ABC):

@@ -42,6 +42,10 @@ class Recorder(ABC):
         """Store the weights of every connection after unit ``index``."""
 
     @abstractmethod
+    def record_array(self, index: int, name: str, value: Tensor) -> None:
+        """Store an array a pipeline produced after unit ``index`` (e.g. label assignments)."""
+
+    @abstractmethod
     def checkpoint(self, index: int, state: Mapping[str, Mapping[str, Tensor]]) -> None:
         """Store everything needed to continue after unit ``index`` (groups of named tensors)."""
 

@@ -153,6 +153,11 @@ class Recording:
         with self._file() as f:
             return {name: _series(g) for name, g in f["weights"].items()}
 
+    def arrays(self) -> dict[str, tuple[Tensor, Tensor]]:
+        """Arrays stored by pipelines (e.g. ``assignments``): name to ``(unit index, values)``."""
+        with self._file() as f:
+            return {name: _series(g) for name, g in f["arrays"].items()} if "arrays" in f else {}
+
     def checkpoint(self) -> dict[str, dict[str, Tensor]]:
         """The last checkpoint: groups (``network``, ``transient``, ``generators``, ``pipeline``,
         ``progress``) of named tensors; empty if the run wrote none."""

@@ -117,6 +117,7 @@ def run_experiment(
         if "dataset" in experiment.data
         else None,
     )
+    context.recorder = recorder
     path = resume or experiment.output
     if resume is not None:
         start = restore(network, pipeline, recorder.resume(path))

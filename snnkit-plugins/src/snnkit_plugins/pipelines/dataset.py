@@ -46,7 +46,8 @@ class DatasetPipeline(Pipeline):
     test samples. Each sample is encoded for ``[run] time`` steps after a state reset (the
     "resting period" of Diehl & Cook, done exactly). If the output layer fires fewer than
     ``min_spikes`` spikes, the sample is shown again with the encoder's rate raised by
-    ``rate_increase`` Hz (at most ``max_retries`` times), as in Diehl & Cook 2015.
+    ``rate_increase`` Hz (at most ``max_retries`` times), as in Diehl & Cook 2015; with batches,
+    the whole batch is shown again when any of its samples fired too little.
 
     Every ``assign_every`` training samples the readouts (``evaluations``) are fitted on the output
     activity of the last ``window`` training samples; the running training accuracy of each is
@@ -109,6 +110,7 @@ class DatasetPipeline(Pipeline):
         self.fit_counts: Tensor | None = None  # the activity the readouts were last fitted on
         self.fit_labels: Tensor | None = None
         self.fit_sequences: list[Tensor] = []
+        self.recorder = None
 
     # -- setup -----------------------------------------------------------------------------------
 
@@ -137,6 +139,7 @@ class DatasetPipeline(Pipeline):
         plugins = getattr(network, "plugins", None) or get_plugin_manager()
         self.evaluations = {name: plugins.build("evaluations", name) for name in self.evaluation_names}
         self.hits = self.hits or dict.fromkeys(self.evaluations, 0)
+        self.recorder = context.recorder
         self.monitor = _Output(self.output_layer)
         network.add_monitor("dataset.output", self.monitor)
         per_epoch = self.train_samples if self.train_samples is not None else len(self.train)
@@ -234,7 +237,14 @@ class DatasetPipeline(Pipeline):
                 metrics |= {f"accuracy.{n}": self.hits[n] / max(span, 1) for n in self.evaluations}
                 self.hits = dict.fromkeys(self.evaluations, 0)
             self._fit()
+            self._record_assignments()
         return metrics
+
+    def _record_assignments(self) -> None:
+        """Store each neuron's assigned class (from the first readout that assigns labels)."""
+        readout = next((r for r in self.evaluations.values() if getattr(r, "assignments", None) is not None), None)
+        if readout is not None and self.recorder is not None:
+            self.recorder.record_array(self.seen - 1, "assignments", readout.assignments)  # type: ignore[attr-defined]
 
     def _window(self) -> tuple[Tensor, Tensor, list[Tensor]]:
         counts, labels = torch.cat(self.train_counts), torch.cat(self.train_labels)

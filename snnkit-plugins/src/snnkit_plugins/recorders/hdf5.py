@@ -69,6 +69,7 @@ class HDF5Recorder(Recorder):
         self._pending: dict[str, dict[str, list[np.ndarray]]] = {}
         self._metrics: list[tuple[int, dict[str, float]]] = []
         self._weights: list[tuple[int, dict[str, np.ndarray]]] = []
+        self._arrays: list[tuple[int, str, np.ndarray]] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -140,6 +141,9 @@ class HDF5Recorder(Recorder):
         }
         self._weights.append((index, weights))
 
+    def record_array(self, index: int, name: str, value: Tensor) -> None:
+        self._arrays.append((index, name, value.detach().to("cpu", copy=True).numpy()))
+
     def checkpoint(self, index: int, state: Mapping[str, Mapping[str, Tensor]]) -> None:
         import h5py
 
@@ -167,7 +171,7 @@ class HDF5Recorder(Recorder):
         import h5py
 
         assert self.path is not None, "start() or resume() first"
-        if not (self._metrics or self._weights or any(any(v) for v in self._pending.values())):
+        if not (self._metrics or self._weights or self._arrays or any(any(v) for v in self._pending.values())):
             return
         with h5py.File(self.path, "a") as f:
             for name, variables in self._pending.items():
@@ -190,6 +194,11 @@ class HDF5Recorder(Recorder):
                     self._append(group, "index", np.array([index], dtype=np.int64))
                     self._append(group, "value", value[None], chunk_rows=1, compression=self.compression)
             self._weights.clear()
+            for index, name, value in self._arrays:
+                group = f.require_group("arrays").require_group(name)
+                self._append(group, "index", np.array([index], dtype=np.int64))
+                self._append(group, "value", value[None], chunk_rows=1)
+            self._arrays.clear()
             self._commit(f)
 
     @staticmethod
@@ -201,8 +210,9 @@ class HDF5Recorder(Recorder):
             if hasattr(obj, "shape") and obj.shape:
                 obj.attrs["count"] = obj.shape[0]
 
-        for section in ("monitors", "metrics", "weights"):
-            f[section].visititems(visit)
+        for section in ("monitors", "metrics", "weights", "arrays"):
+            if section in f:
+                f[section].visititems(visit)
 
     # -- HDF5 helpers ----------------------------------------------------------------------------
 
@@ -261,8 +271,8 @@ class HDF5Recorder(Recorder):
                 elif hasattr(item, "resize"):
                     item.resize(min(item.shape[0], keep), axis=0)
                     item.attrs["count"] = item.shape[0]
-        for section in ("metrics", "weights"):
-            for group in f[section].values():
+        for section in ("metrics", "weights", "arrays"):
+            for group in f[section].values() if section in f else []:
                 count = int(group["index"].attrs.get("count", group["index"].shape[0]))
                 mask = group["index"][:count] <= index
                 for key in ("index", "value"):
