@@ -17,6 +17,7 @@ from snnkit.experiment import load_experiment
 from snnkit.runner import run_experiment
 from snnkit_cli.main import cli
 
+SIGINT_SAMPLES = 300
 SMALL = ["run.time=40", "run.samples=6", "run.flush_every=2", "run.checkpoint_every=3", "run.weights_every=2"]
 
 
@@ -124,7 +125,7 @@ def wait_for_units(path, count, timeout=60.0):
 
 
 def test_sigint_stops_cleanly_and_resume_matches_an_uninterrupted_run(entry_point_plugins, tmp_path):
-    process = start(tmp_path, "sig.h5", samples=60)
+    process = start(tmp_path, "sig.h5", samples=SIGINT_SAMPLES)  # long enough to be stopped mid-run
     wait_for_units(tmp_path / "sig.h5", 4)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
@@ -133,7 +134,7 @@ def test_sigint_stops_cleanly_and_resume_matches_an_uninterrupted_run(entry_poin
     r = rec.open(tmp_path / "sig.h5")
     assert r.status == "interrupted"
     done = int(r.checkpoint()["progress"]["index"]) + 1
-    assert 0 < done < 60
+    assert 0 < done < SIGINT_SAMPLES
     resumed = subprocess.run(
         [sys.executable, "-m", "snnkit_cli", "run", "--resume", str(tmp_path / "sig.h5"), "--json"],
         capture_output=True,
@@ -146,7 +147,13 @@ def test_sigint_stops_cleanly_and_resume_matches_an_uninterrupted_run(entry_poin
     exp = load_experiment(
         "poisson-lif-demo",
         entry_point_plugins,
-        [SMALL[0], "run.samples=60", "run.flush_every=2", "run.checkpoint_every=50", f'run.output="{reference}"'],
+        [
+            SMALL[0],
+            f"run.samples={SIGINT_SAMPLES}",
+            "run.flush_every=2",
+            "run.checkpoint_every=50",
+            f'run.output="{reference}"',
+        ],
     )
     run_experiment(exp, entry_point_plugins)
     key = "connections.input->output.weight"
