@@ -114,7 +114,7 @@ def start(tmp_path, name, samples=300):
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def wait_for_units(path, count, timeout=60.0):
+def wait_for_flushes(path, timeout=60.0):
     """Wait until the file exists and (judging by its size) holds a few flushes."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -126,7 +126,7 @@ def wait_for_units(path, count, timeout=60.0):
 
 def test_sigint_stops_cleanly_and_resume_matches_an_uninterrupted_run(entry_point_plugins, tmp_path):
     process = start(tmp_path, "sig.h5", samples=SIGINT_SAMPLES)  # long enough to be stopped mid-run
-    wait_for_units(tmp_path / "sig.h5", 4)
+    wait_for_flushes(tmp_path / "sig.h5")
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
@@ -164,7 +164,7 @@ def test_sigint_stops_cleanly_and_resume_matches_an_uninterrupted_run(entry_poin
 
 def test_kill_9_leaves_a_readable_file(tmp_path):
     process = start(tmp_path, "killed.h5", samples=2000)
-    wait_for_units(tmp_path / "killed.h5", 4)
+    wait_for_flushes(tmp_path / "killed.h5")
     time.sleep(0.5)
     process.kill()
     process.wait(timeout=30)

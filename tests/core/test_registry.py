@@ -159,7 +159,6 @@ def test_registry_is_resolved_once_and_refreshed_when_plugins_change():
     manager.register(plugin(snnkit_register_neurons=lambda registry: calls.append(registry)), name="counting")
     manager.registry("neurons")
     manager.registry("neurons")
-    manager.build  # noqa: B018 - attribute access must not resolve anything
     assert len(calls) == 1
     manager.register(plugin(snnkit_register_neurons=lambda registry: registry.add("late", dict)), name="late")
     assert "late" in manager.registry("neurons") and len(calls) == 2

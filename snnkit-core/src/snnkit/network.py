@@ -243,6 +243,7 @@ class Network(nn.Module):
         plastic = [c for n, c in self._connection_items() if n in self.rules or c.weight_decay]
         monitors = [(m, self._reader(m)) for m in self.monitors.values()]
         check_shapes = True
+        silence: dict[str, Tensor] = {}
         for step in range(time):
             drive: dict[str, Tensor] = {}
             delivered: dict[str, Tensor] = {}
@@ -265,8 +266,8 @@ class Network(nn.Module):
                 x = drive.get(name)
                 if name in external:
                     x = external[name][step] if x is None else x + external[name][step]
-                if x is None:
-                    x = torch.zeros((batch, *layer.shape), device=device, dtype=dtype)
+                if x is None:  # nothing arrives: the same zero tensor serves every step of this run
+                    x = silence.setdefault(name, torch.zeros((batch, *layer.shape), device=device, dtype=dtype))
                 s, state.layers[name] = layer(x, state.layers[name], ctx)
                 if name in clamps:
                     c = clamps[name]

@@ -147,7 +147,8 @@ def run_command(
         click.progressbar(
             length=units,
             label=exp.run["name"],
-            file=open_devnull() if quiet else sys.stderr,
+            file=sys.stderr,
+            hidden=quiet,
             show_pos=True,
             item_show_func=lambda m: m,
         ) as bar,
@@ -185,12 +186,6 @@ def run_command(
         if not as_json:
             click.echo(f"resume with: snnkit run --resume {result.path}", err=True)
         sys.exit(INTERRUPTED)
-
-
-def open_devnull() -> Any:
-    import os
-
-    return open(os.devnull, "w")
 
 
 @click.command("experiments")

@@ -13,7 +13,7 @@ from snnkit import Connection, Context, NoState, hookimpl
 from snnkit.errors import ShapeError
 from snnkit.init import WeightSpec, initial_weights
 from snnkit_plugins.connections._propagation import (
-    SMALL_UPDATE,
+    SMALL,
     active_sources,
     event_driven_product,
     outer_sum,
@@ -168,7 +168,7 @@ class Dense(Connection):
         a = pre.reshape(pre.shape[0], -1).to(self.weight.dtype)
         c = post.reshape(post.shape[0], -1).to(self.weight.dtype)
         n_source, n_target = self.weight.shape
-        if self.weight.numel() >= SMALL_UPDATE and not a.is_cuda:
+        if self.weight.numel() >= SMALL and not a.is_cuda:
             rows = active_sources(a)
             if rows.numel() <= 0.25 * n_source:
                 if rows.numel():

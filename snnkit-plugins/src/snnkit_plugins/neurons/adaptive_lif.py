@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from snnkit import Context, NeuronGroup, hookimpl
-from snnkit_plugins.neurons.lif import fire
+from snnkit_plugins.neurons.lif import fire, leak
 
 
 class AdaptiveLIFState(NamedTuple):
@@ -80,7 +80,7 @@ class AdaptiveLIF(NeuronGroup):
 
     def forward(self, input: Tensor, state: AdaptiveLIFState, ctx: Context) -> tuple[Tensor, AdaptiveLIFState]:
         dt = ctx.dt
-        v = self.v_rest + math.exp(-dt / self.tau_mem) * (state.v - self.v_rest)
+        v = leak(state.v, self.v_rest, self.tau_mem, dt)
         theta = math.exp(-dt / self.tc_theta_decay) * state.theta
         spikes, v, refractory = fire(
             v, input, state.refractory, self.v_thresh + theta, self.v_reset, self.refractory, dt

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from snnkit import Context, NeuronGroup, hookimpl
-from snnkit_plugins.neurons.lif import fire
+from snnkit_plugins.neurons.lif import fire, leak
 
 
 class CurrentLIFState(NamedTuple):
@@ -80,7 +80,7 @@ class CurrentLIF(NeuronGroup):
 
     def forward(self, input: Tensor, state: CurrentLIFState, ctx: Context) -> tuple[Tensor, CurrentLIFState]:
         i = math.exp(-ctx.dt / self.tau_syn) * state.i + input
-        v = self.v_rest + math.exp(-ctx.dt / self.tau_mem) * (state.v - self.v_rest)
+        v = leak(state.v, self.v_rest, self.tau_mem, ctx.dt)
         spikes, v, refractory = fire(v, i, state.refractory, self.v_thresh, self.v_reset, self.refractory, ctx.dt)
         return spikes, CurrentLIFState(v, i, refractory)
 

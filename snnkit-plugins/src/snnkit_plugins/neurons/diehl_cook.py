@@ -9,7 +9,7 @@ import torch
 from torch import Tensor
 
 from snnkit import Context, NeuronGroup, hookimpl
-from snnkit_plugins.neurons.lif import LIFState
+from snnkit_plugins.neurons.lif import LIFState, integrate, leak, reset
 
 
 class DiehlCook(NeuronGroup):
@@ -81,10 +81,7 @@ class DiehlCook(NeuronGroup):
 
     def forward(self, input: Tensor, state: LIFState, ctx: Context) -> tuple[Tensor, LIFState]:
         dt = ctx.dt
-        decay = math.exp(-dt / self.tau_mem)
-        v = state.v.mul(decay).add_(self.v_rest * (1.0 - decay))
-        active = state.refractory < 0.5 * dt
-        v = v + input * active
+        v, active = integrate(leak(state.v, self.v_rest, self.tau_mem, dt), input, state.refractory, dt)
         threshold = self.theta + self.v_thresh
         spikes = v >= threshold
         spikes &= active
@@ -94,9 +91,7 @@ class DiehlCook(NeuronGroup):
             winner = torch.zeros_like(margin, dtype=torch.bool)
             winner.scatter_(1, margin.argmax(1, keepdim=True), True)
             spikes = winner.reshape(spikes.shape) & spikes
-        v = torch.where(spikes, self.v_reset, v)
-        hold = round(self.refractory / dt) * dt
-        refractory = torch.where(spikes, hold, state.refractory - dt).clamp_min_(0.0)
+        v, refractory = reset(spikes, v, state.refractory, self.v_reset, self.refractory, dt)
         if ctx.learning:
             self.theta.mul_(math.exp(-dt / self.tc_theta_decay)).add_(spikes.sum(0), alpha=self.theta_plus)
         return spikes, LIFState(v, refractory)

@@ -29,29 +29,47 @@ class LIFState(NamedTuple):
     refractory: Tensor  # refractory time left (ms)
 
 
+# The LIF family (lif, current-lif, adaptive-lif, diehl-cook, srm0) shares these steps; each model
+# composes them around its own way of deciding who spikes.
+
+
+def leak(v: Tensor, v_rest: float, tau: float, dt: float) -> Tensor:
+    """Exact decay of ``v`` towards ``v_rest`` over ``dt`` ms with time constant ``tau``."""
+    decay = math.exp(-dt / tau)
+    return v.mul(decay).add_(v_rest * (1.0 - decay))
+
+
+def integrate(v: Tensor, x: Tensor, refractory: Tensor, dt: float) -> tuple[Tensor, Tensor]:
+    """Add input ``x`` where the neuron is not refractory; returns ``(v, active)``."""
+    active = refractory < 0.5 * dt
+    return v + x * active, active
+
+
+def reset(
+    spikes: Tensor, v: Tensor, refractory: Tensor, v_reset: float, period: float, dt: float
+) -> tuple[Tensor, Tensor]:
+    """Set spiking neurons to ``v_reset`` and hold them refractory for ``period`` ms (whole steps)."""
+    hold = round(period / dt) * dt
+    return torch.where(spikes, v_reset, v), torch.where(spikes, hold, refractory - dt).clamp_min_(0.0)
+
+
 def fire(
     v: Tensor, x: Tensor, refractory: Tensor, threshold: float | Tensor, v_reset: float, period: float, dt: float
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """Integrate-and-fire with an absolute refractory period, shared by the LIF family.
+    """Integrate-and-fire with an absolute refractory period: spikes where ``v >= threshold``.
 
-    Adds input ``x`` to ``v`` where the neuron is not refractory, spikes where ``v >= threshold``,
-    resets those to ``v_reset`` and holds them refractory for ``period`` ms (whole steps).
     Returns ``(spikes, v, refractory)``.
     """
-    active = refractory < 0.5 * dt
-    v = v + x * active
+    v, active = integrate(v, x, refractory, dt)
     spikes = v >= threshold
     spikes &= active
-    v = torch.where(spikes, v_reset, v)
-    hold = round(period / dt) * dt
-    refractory = torch.where(spikes, hold, refractory - dt).clamp_min_(0.0)
+    v, refractory = reset(spikes, v, refractory, v_reset, period, dt)
     return spikes, v, refractory
 
 
 def lif_step(x: Tensor, state: LIFState, p: LIFParameters, dt: float) -> tuple[Tensor, LIFState]:
     """One step of ``dt`` ms of the LIF dynamics; pure, so it can be compiled or tested alone."""
-    decay = math.exp(-dt / p.tau_mem)
-    v = state.v.mul(decay).add_(p.v_rest * (1.0 - decay))
+    v = leak(state.v, p.v_rest, p.tau_mem, dt)
     spikes, v, refractory = fire(v, x, state.refractory, p.v_thresh, p.v_reset, p.refractory, dt)
     return spikes, LIFState(v, refractory)
 

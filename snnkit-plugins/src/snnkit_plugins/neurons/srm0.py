@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -10,6 +9,7 @@ import torch
 from torch import Tensor
 
 from snnkit import Context, NeuronGroup, hookimpl
+from snnkit_plugins.neurons.lif import integrate, leak, reset
 
 
 class SRM0State(NamedTuple):
@@ -86,15 +86,11 @@ class SRM0(NeuronGroup):
 
     def forward(self, input: Tensor, state: SRM0State, ctx: Context) -> tuple[Tensor, SRM0State]:
         dt = ctx.dt
-        v = self.v_rest + math.exp(-dt / self.tau_mem) * (state.v - self.v_rest)
-        active = state.refractory < 0.5 * dt
-        v = torch.where(active, v + input, v)
+        v, active = integrate(leak(state.v, self.v_rest, self.tau_mem, dt), input, state.refractory, dt)
         draw = torch.rand(v.shape, generator=ctx.generator, device=v.device, dtype=v.dtype)
         probability = self.firing_probability(v, dt) * active
         spikes = draw < probability
-        v = torch.where(spikes, torch.full_like(v, self.v_reset), v)
-        hold = round(self.refractory / dt) * dt
-        refractory = torch.where(spikes, torch.full_like(v, hold), (state.refractory - dt).clamp_min(0.0))
+        v, refractory = reset(spikes, v, state.refractory, self.v_reset, self.refractory, dt)
         return spikes, SRM0State(v, refractory, probability)
 
 

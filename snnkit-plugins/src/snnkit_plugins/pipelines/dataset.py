@@ -71,8 +71,8 @@ class DatasetPipeline(Pipeline):
         input_layer: layer fed with the data; ``None`` asks the model (``input_layer``), else ``"X"``.
         output_layer: layer read out; ``None`` asks the model (``output_layer``), else ``"Ae"``.
 
-    >>> DatasetPipeline(train_samples=100, test_samples=50).units_for(batch_size=8)
-    20
+    >>> DatasetPipeline(train_samples=100, test_samples=50).evaluation_names
+    ['all-activity', 'proportion-weighting']
     """
 
     def __init__(
@@ -114,14 +114,7 @@ class DatasetPipeline(Pipeline):
 
     # -- setup -----------------------------------------------------------------------------------
 
-    def units_for(self, batch_size: int, train_size: int | None = None, test_size: int | None = None) -> int:
-        train = (self.train_samples if self.train_samples is not None else train_size or 0) * self.epochs
-        test = self.test_samples if self.test_samples is not None else test_size or 0
-        return -(-train // batch_size) + -(-test // batch_size)
-
     def prepare(self, network: Network, context: RunContext) -> None:
-        from snnkit import get_plugin_manager
-
         if context.dataset is None or context.load_dataset is None:
             raise SnnkitError('the dataset pipeline needs a [dataset] table (e.g. plugin = "mnist")')
         if context.encoder is None:
@@ -136,8 +129,7 @@ class DatasetPipeline(Pipeline):
         self.train = context.dataset
         self.test = context.load_dataset(train=False) if self.test_samples != 0 else None
         self.n_classes = len(getattr(self.train, "classes", [])) or int(self.train.labels.max()) + 1
-        plugins = getattr(network, "plugins", None) or get_plugin_manager()
-        self.evaluations = {name: plugins.build("evaluations", name) for name in self.evaluation_names}
+        self.evaluations = {name: network.plugins.build("evaluations", name) for name in self.evaluation_names}
         self.hits = self.hits or dict.fromkeys(self.evaluations, 0)
         self.recorder = context.recorder
         self.monitor = _Output(self.output_layer)
