@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from snnkit.connections import Connection
 from snnkit.context import Activity, Context, NoState
 from snnkit.encoders import Encoder
+from snnkit.environments import ActionFunction, Environment, Transition
 from snnkit.errors import SnnkitError
 from snnkit.hookspecs import hookimpl
 from snnkit.learning import LearningRule
@@ -25,11 +26,13 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
 __all__ = [
+    "ActionFunction",
     "Activity",
     "Component",
     "Connection",
     "Context",
     "Encoder",
+    "Environment",
     "LearningRule",
     "Monitor",
     "Network",
@@ -40,6 +43,7 @@ __all__ = [
     "PluginManager",
     "Registry",
     "SnnkitError",
+    "Transition",
     "get_plugin_manager",
     "hookimpl",
 ]

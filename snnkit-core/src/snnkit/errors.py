@@ -117,3 +117,7 @@ class ShapeError(SnnkitError, ValueError):
 
 class NetworkError(SnnkitError, ValueError):
     """A network built or run in a way that cannot work (unknown layer, duplicate name, ...)."""
+
+
+class EnvironmentSetupError(SnnkitError, ValueError):
+    """An environment that cannot be made or used as asked (unknown id, unsupported spaces, ...)."""

@@ -7,6 +7,7 @@ Schema (documented with a full example in ``docs/experiments.md``)::
     [pipeline]     plugin = "simulate" and its parameters
     [encoder]      plugin and its parameters
     [dataset] or [environment]   plugin and its parameters
+    [action]       plugin and its parameters (environment runs: output spikes to actions)
     [model]        plugin and its parameters (builds the whole network), or
     [network]      layers = [{name, neuron, shape, ...parameters}],
                    connections = [{source, target, connection = "dense", rule, ...parameters}]
@@ -51,6 +52,7 @@ PLUGIN_TABLES = {
     "encoder": "encoders",
     "dataset": "datasets",
     "environment": "environments",
+    "action": "actions",
     "model": "models",
     "recorder": "recorders",
 }

@@ -12,6 +12,7 @@ from torch import Tensor
 
 if TYPE_CHECKING:
     from snnkit.encoders import Encoder
+    from snnkit.environments import ActionFunction, Environment
     from snnkit.network import Network
     from snnkit.recorders import Recorder
 
@@ -27,7 +28,8 @@ class RunContext:
     generator: torch.Generator
     encoder: Encoder | None = None
     dataset: Any = None
-    environment: Any = None
+    environment: Environment | None = None
+    action: ActionFunction | None = None
     #: builds the experiment's data set for a split: ``load_dataset(train=False)`` gives the test set
     load_dataset: Callable[..., Any] | None = None
     #: where the run is recorded; pipelines may store arrays of their own (``record_array``)

@@ -113,6 +113,7 @@ def run_experiment(
         encoder=build_plugin(experiment, "encoder", plugins),
         dataset=build_plugin(experiment, "dataset", plugins),
         environment=build_plugin(experiment, "environment", plugins),
+        action=build_plugin(experiment, "action", plugins),
         load_dataset=(lambda **params: build_plugin(experiment, "dataset", plugins, **params))
         if "dataset" in experiment.data
         else None,

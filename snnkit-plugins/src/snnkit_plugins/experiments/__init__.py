@@ -21,3 +21,8 @@ def snnkit_register_experiments(registry):
         HERE / "mnist_diehl_cook.toml",
         summary="Diehl & Cook 2015 on MNIST: 100 neurons learn digits without labels for one epoch, then are tested.",
     )
+    registry.add(
+        "cartpole-mstdp",
+        HERE / "cartpole_mstdp.toml",
+        summary="CartPole-v1 learned with reward-modulated STDP (mstdpet): 40 population-coded inputs, 20 LIF neurons.",
+    )

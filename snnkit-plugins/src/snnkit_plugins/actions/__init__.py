@@ -1,0 +1,1 @@
+"""Action functions: output spikes to discrete actions (one plugin module each)."""
