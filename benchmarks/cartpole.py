@@ -1,7 +1,7 @@
 """CartPole-v1: the spiking agent of ``cartpole-mstdp`` against a random policy, seed by seed.
 
     python benchmarks/cartpole.py                      # seeds 0-4, 150 episodes each
-    python benchmarks/cartpole.py --seeds 0,1 --episodes 100 --workers 1
+    python benchmarks/cartpole.py --seeds 0,1 --episodes 100 --workers 1 --set pipeline.baseline=0.1
 
 Both run the named experiment through the same runner as ``snnkit run`` (recording to a temporary
 file), the random policy with ``action.plugin = "random"``; with the same seed both meet the same
@@ -15,22 +15,22 @@ import argparse
 import json
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 
-def last_mean_return(args: tuple[str, int, int, bool]) -> dict[str, object]:
+def last_mean_return(args: tuple[str, int, int, bool, list[str]]) -> dict[str, object]:
     """Run the experiment for one seed (or its random-policy twin) and return its figures."""
     from snnkit import get_plugin_manager
     from snnkit.experiment import load_experiment
     from snnkit.recording import open as open_recording
     from snnkit.runner import run_experiment
 
-    experiment_name, seed, episodes, random_policy = args
+    experiment_name, seed, episodes, random_policy, extra = args
     plugins = get_plugin_manager()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "run.h5"
-        overrides = [f"run.seed={seed}", f"pipeline.episodes={episodes}", f'run.output="{path}"']
+        overrides = [*extra, f"run.seed={seed}", f"pipeline.episodes={episodes}", f'run.output="{path}"']
         if random_policy:
             overrides.append('action.plugin="random"')
         experiment = load_experiment(experiment_name, plugins, overrides)
@@ -54,13 +54,17 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2,3,4")
     parser.add_argument("--episodes", type=int, default=150)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--set", dest="overrides", action="append", default=[], help="an override for both runs")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
-    jobs = [(args.experiment, seed, args.episodes, random) for seed in seeds for random in (False, True)]
+    jobs = [
+        (args.experiment, seed, args.episodes, random, args.overrides) for seed in seeds for random in (False, True)
+    ]
+    results = []
     with ProcessPoolExecutor(args.workers) as pool:
-        results = list(pool.map(last_mean_return, jobs))
-    for result in results:
-        print(json.dumps(result), flush=True)
+        for future in as_completed([pool.submit(last_mean_return, job) for job in jobs]):
+            results.append(future.result())
+            print(json.dumps(results[-1]), flush=True)
     agent = {r["seed"]: r["last20_mean_return"] for r in results if r["policy"] != "random"}
     random = {r["seed"]: r["last20_mean_return"] for r in results if r["policy"] == "random"}
     margins = {seed: round(agent[seed] - random[seed], 2) for seed in seeds}  # type: ignore[operator]
@@ -68,6 +72,7 @@ def main() -> None:
         json.dumps(
             {
                 "experiment": args.experiment,
+                "overrides": args.overrides,
                 "episodes": args.episodes,
                 "agent_last20": agent,
                 "random_last20": random,

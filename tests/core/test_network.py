@@ -75,6 +75,19 @@ def test_clamp_forces_spikes(plugins):
     assert s[:, 1].all() and not s[:, 0].any()
 
 
+def test_suppress_removes_spikes_after_clamp(plugins):
+    net = chain(plugins)
+    net.run({"in": torch.ones(4, 1, 2)}, time=4)  # drive that makes "b" fire
+    assert net.monitors["b"].get("s")[:, 0].any()
+    net.reset_state()
+    per_step = torch.tensor([[True, False], [True, False], [False, False], [False, False]])[:, None]
+    net.run({"in": torch.ones(4, 1, 2)}, time=4, clamp={"b": torch.tensor([True, True])}, suppress={"b": per_step})
+    s = net.monitors["b"].get("s")[:, 0]
+    assert torch.equal(s, ~per_step[:, 0])  # clamped on everywhere, then suppressed where asked
+    with pytest.raises(ShapeError, match="suppress for layer 'b'"):
+        net.run(None, time=1, suppress={"b": torch.ones(3, dtype=torch.bool)})
+
+
 def learning_net(plugins) -> Network:
     net = Network(plugins=plugins, seed=0)
     net.add_layer("in", "relay", 3)

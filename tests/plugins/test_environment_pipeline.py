@@ -99,6 +99,20 @@ def test_the_agent_learns_to_pull_the_better_arm(plugins, tmp_path):
     assert returns[-20:].mean() > random[-20:].mean() + 1.5
 
 
+def test_each_decision_is_followed_by_a_learning_phase_that_forces_the_action_taken(plugins, tmp_path):
+    path = tmp_path / "phases.h5"
+    text = BANDIT.format(seed=0, output=path, action="highest-rate").replace("episodes = 120", "episodes = 1")
+    text += '\n[[monitors]]\nname = "arms"\ntarget = "arms"\nvariables = ["s"]\n'
+    run_experiment(parse_experiment(text, plugins), plugins)
+    spikes = rec.open(path).spikes("arms")[:, 0].reshape(10, 25, 2, 5)  # 10 pulls of 20 + 5 steps, 2 arms
+    for decide, learn in zip(spikes[:, :20], spikes[:, 20:], strict=True):
+        counts = decide.sum((0, 2))
+        taken = learn[0].all(1).nonzero().flatten().tolist()
+        assert len(taken) == 1 and learn[:, taken[0]].all() and not learn[:, 1 - taken[0]].any()
+        if counts[0] != counts[1]:  # highest-rate without a tie: the learning phase forces that arm
+            assert taken[0] == int(counts.argmax())
+
+
 def cartpole(plugins, path, seed=0, episodes=3):
     overrides = [f"run.seed={seed}", f"pipeline.episodes={episodes}", f'run.output="{path}"', "run.time=10"]
     return load_experiment("cartpole-mstdp", plugins, overrides)
@@ -183,3 +197,54 @@ def test_the_cli_reports_an_unknown_environment_id_in_one_line(tmp_path):
     )
     assert result.exit_code == 2
     assert "Did you mean 'CartPole-v1'" in result.output and "Traceback" not in result.output
+
+
+BREAKOUT = """
+[run]
+name = "breakout"
+time = 10
+output = "{output}"
+
+[pipeline]
+plugin = "environment"
+episodes = 2
+max_steps = 4
+
+[environment]
+plugin = "gymnasium"
+id = "ALE/Breakout-v5"
+preprocess = ["grayscale", {{ step = "crop", top = 34, bottom = 194 }},
+              {{ step = "downsample", height = 80, width = 80 }}, {{ step = "binarise", threshold = 0 }}]
+
+[encoder]
+plugin = "bernoulli"
+max_prob = 0.5
+
+[action]
+plugin = "multinomial"
+epsilon = 0.1
+
+[[network.layers]]
+name = "screen"
+neuron = "input"
+shape = [80, 80]
+
+[[network.layers]]
+name = "actions"
+neuron = "lif"
+shape = 8
+
+[[network.connections]]
+source = "screen"
+target = "actions"
+weight = "uniform(0, 1)"
+rule = {{ name = "mstdpet", a_minus = 0.0 }}
+"""
+
+
+def test_breakout_frames_drive_an_image_network_through_the_pipeline(plugins, tmp_path):
+    pytest.importorskip("ale_py")
+    path = tmp_path / "breakout.h5"
+    result = run_experiment(parse_experiment(BREAKOUT.format(output=path), plugins), plugins)
+    metrics = rec.open(path).metrics()
+    assert result.status == "complete" and metrics["length"][1].tolist() == [4.0, 4.0]  # cut off by max_steps

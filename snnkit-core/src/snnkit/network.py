@@ -7,7 +7,7 @@ each step of ``dt`` ms:
 1. every connection delivers its source layer's spikes **from the previous step** (a one-step
    synaptic delay, plus the connection's own ``delay`` in steps if it has one);
 2. every layer integrates the delivered input plus any external input of this step and emits
-   spikes (``clamp`` then forces spikes on where asked);
+   spikes (``clamp`` then forces spikes on where asked, and ``suppress`` removes them where asked);
 3. while learning, every learning rule updates its connection; then each plastic connection
    decays its weights (``weight_decay``) and re-applies its bounds (``norm`` is re-applied
    once, at the end of a learning ``run``);
@@ -209,6 +209,7 @@ class Network(nn.Module):
         *,
         reward: float | Tensor | None = None,
         clamp: Mapping[str, Tensor] | None = None,
+        suppress: Mapping[str, Tensor] | None = None,
         learning: bool = True,
     ) -> None:
         """Simulate ``time`` steps, continuing from the current state.
@@ -221,6 +222,8 @@ class Network(nn.Module):
                 run, or ``[time, batch]`` per step.
             clamp: per layer name, a boolean tensor ``[time, batch, *shape]``, ``[batch, *shape]``
                 or ``[*shape]`` of neurons forced to spike.
+            suppress: like ``clamp``, neurons whose spikes are removed (after ``clamp``); the neuron
+                still updates its own state as if it had fired, only no spike leaves it.
             learning: ``False`` freezes every plastic quantity for this run, as ``eval()`` does.
         """
         if not isinstance(time, int) or isinstance(time, bool) or time < 1:
@@ -235,6 +238,7 @@ class Network(nn.Module):
             k: v.to(device=device, dtype=v.dtype if v.dtype == torch.bool else dtype) for k, v in inputs.items()
         }
         clamps = {k: self._clamp(k, v, time, batch) for k, v in (clamp or {}).items()}
+        suppressed = {k: self._clamp(k, v, time, batch, "suppress") for k, v in (suppress or {}).items()}
         reward_at = self._reward(reward, time, batch)
         ctx = Context(dt=self.dt, learning=self.training and learning, generator=self.generator())
         layers = self._layer_items()
@@ -273,6 +277,10 @@ class Network(nn.Module):
                     c = clamps[name]
                     forced = c[step] if c.dim() == s.dim() + 1 else c
                     s = s | forced if s.dtype == torch.bool else torch.where(forced, torch.ones_like(s), s)
+                if name in suppressed:
+                    c = suppressed[name]
+                    quiet = c[step] if c.dim() == s.dim() + 1 else c
+                    s = s & ~quiet if s.dtype == torch.bool else torch.where(quiet, torch.zeros_like(s), s)
                 spikes[name] = s
                 trace = state.traces[name]
                 traces[name] = None if trace is None else layer.update_trace(trace, s, self.dt)
@@ -365,11 +373,11 @@ class Network(nn.Module):
             batch = self.state.batch_size if self.state is not None else 1
         return batch
 
-    def _clamp(self, name: str, mask: Tensor, time: int, batch: int) -> Tensor:
-        shape = self._layer(name, "clamp").shape
+    def _clamp(self, name: str, mask: Tensor, time: int, batch: int, what: str = "clamp") -> Tensor:
+        shape = self._layer(name, what).shape
         allowed = [(time, batch, *shape), (batch, *shape), shape]
         if tuple(mask.shape) not in allowed:
-            raise ShapeError(f"clamp for layer {name!r}", " or ".join(map(str, allowed)), tuple(mask.shape))
+            raise ShapeError(f"{what} for layer {name!r}", " or ".join(map(str, allowed)), tuple(mask.shape))
         return mask.to(device=self.device, dtype=torch.bool)
 
     def _reward(self, reward: float | Tensor | None, time: int, batch: int) -> Callable[[int], Tensor | None]:

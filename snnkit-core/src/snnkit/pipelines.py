@@ -40,9 +40,13 @@ class Pipeline(ABC):
     """Drives a run in units (samples, batches, episodes); the runner around it records, checkpoints
     and stops cleanly between units.
 
+    ``unit`` names what one unit is, in the plural, for progress displays.
+
     A pipeline keeps its progress-dependent state in :meth:`state_dict` (tensors and numbers) so
     that a run resumed from a checkpoint continues exactly.
     """
+
+    unit = "samples"
 
     def prepare(self, network: Network, context: RunContext) -> None:  # noqa: B027 - optional hook
         """Called once before the first unit (e.g. to add the monitors the pipeline reads)."""

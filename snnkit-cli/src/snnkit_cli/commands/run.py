@@ -141,6 +141,7 @@ def run_command(
         click.echo(exp.to_toml(), nl=False)
         return
     units = exp.run["samples"]
+    unit = getattr(plugins.get("pipelines", exp.data["pipeline"]["plugin"]).factory, "unit", "samples")
     started = time.perf_counter()
     with (
         StopFlag() as stop,
@@ -157,7 +158,7 @@ def run_command(
         def progress(done: int, total: int, metrics: Mapping[str, float]) -> None:
             rate = done / max(time.perf_counter() - started, 1e-9)
             bar.length = total
-            bar.update(done - bar.pos, f"{rate:.1f} samples/s {_format_metrics(metrics)}")
+            bar.update(done - bar.pos, f"{rate:.1f} {unit}/s {_format_metrics(metrics)}")
 
         plots = exp.data["plots"] or ["spikes", "performance"]
         live_plots = (
@@ -181,7 +182,7 @@ def run_command(
     if as_json:
         click.echo(json.dumps(summary))
     elif not quiet:
-        click.echo(f"{result.status}: {result.units_done}/{result.units} samples recorded in {result.path}")
+        click.echo(f"{result.status}: {result.units_done}/{result.units} {unit} recorded in {result.path}")
     if result.status == "interrupted":
         if not as_json:
             click.echo(f"resume with: snnkit run --resume {result.path}", err=True)

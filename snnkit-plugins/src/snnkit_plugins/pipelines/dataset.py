@@ -75,6 +75,8 @@ class DatasetPipeline(Pipeline):
     ['all-activity', 'proportion-weighting']
     """
 
+    unit = "batches"
+
     def __init__(
         self,
         *,

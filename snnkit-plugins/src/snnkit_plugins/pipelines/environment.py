@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from snnkit import Monitor, Network, Pipeline, hookimpl
+from snnkit import Monitor, Network, Pipeline, Transition, hookimpl
 from snnkit.errors import ShapeError, SnnkitError
 from snnkit.pipelines import RunContext
 
@@ -47,10 +47,12 @@ class EnvironmentPipeline(Pipeline):
        into an action, which the environment applies.
     2. **learn** (``learn_steps`` > 0 and the network has learning rules): the same observation is
        encoded again for ``learn_steps`` steps while the output neurons of the action taken are
-       forced to fire, and the reward is given to the reward-modulated rules (``mstdp``,
-       ``mstdpet``) through ``Network.run(reward=...)``. Forcing the taken action's neurons makes
-       the eligibility belong to the action actually taken (an efference copy), also when it was an
-       exploratory one; without it the reward would also credit the neurons that lost the decision.
+       forced to fire and those of the other actions kept silent, and the reward is given to the
+       reward-modulated rules (``mstdp``, ``mstdpet``) through ``Network.run(reward=...)``.
+       This makes the eligibility belong to the action actually taken (an efference copy), also
+       when it was an exploratory one; without it the reward would also credit the neurons that
+       lost the decision. (Measured on CartPole: forcing the taken action's neurons while letting
+       the others fire learns as well; keeping the others silent is the exact form of the idea.)
 
     The reward given for a step is built in this order, each part optional:
 
@@ -62,7 +64,9 @@ class EnvironmentPipeline(Pipeline):
     3. times ``reward_scale``, then clipped to ``[-reward_clip, reward_clip]``;
     4. minus a running mean of the rewards (``baseline`` is its update rate; 0 turns it off), so
        that a constant reward neither grows nor shrinks every weight;
-    5. delivered ``reward_delay`` decisions later (rewards still pending at the end of an episode
+    5. delivered ``reward_delay`` decisions later, as a one-step pulse at the start of that
+       decision's learning phase, so that it reaches the earlier decisions through the eligibility
+       trace rather than crediting the current one (rewards still pending at the end of an episode
        are delivered then, in learning phases without forced spikes).
 
     ``mstdpet`` keeps an eligibility trace from one learning phase to the next (time stands still for
@@ -90,6 +94,8 @@ class EnvironmentPipeline(Pipeline):
         output_layer: layer whose spikes choose the action; ``None`` asks the model
             (``output_layer``), else the last layer.
     """
+
+    unit = "episodes"
 
     def __init__(
         self,
@@ -198,8 +204,8 @@ class EnvironmentPipeline(Pipeline):
         self.returns.append(total)
         return {
             "return": total,
-            "length": float(steps),
             "return_mean": sum(self.returns) / len(self.returns),
+            "length": float(steps),
             "reward": sum(delivered) / len(delivered) if delivered else 0.0,
             "silent": silent / steps,
         }
@@ -219,42 +225,56 @@ class EnvironmentPipeline(Pipeline):
             )
         return spikes.reshape(time, 1, *layer.shape)
 
-    def _reward(self, observation: Tensor, transition: object) -> float:
-        reward, terminated, next_observation = transition.reward, transition.terminated, transition.observation  # type: ignore[attr-defined]
-        if terminated and self.terminal_reward is not None:
+    def _reward(self, observation: Tensor, transition: Transition) -> float:
+        """The reward for the step from ``observation`` through ``transition``, in the documented order."""
+        reward = transition.reward
+        if transition.terminated and self.terminal_reward is not None:
             reward = self.terminal_reward
         if self.potential is not None:
-            if self.potential.numel() != observation.numel():
-                raise SnnkitError(
-                    f"potential has {self.potential.numel()} weights but the preprocessed observation has"
-                    f" {observation.numel()} features; give one weight per feature"
-                )
-            phi = lambda s: -float((self.potential * s.float().flatten().cpu().abs()).sum())  # noqa: E731
-            reward += phi(next_observation) - phi(observation)
+            reward += self._phi(transition.observation) - self._phi(observation)
         reward *= self.reward_scale
         if self.reward_clip is not None:
             reward = max(-self.reward_clip, min(self.reward_clip, reward))
         if self.baseline:
-            reward, self.mean_reward = (
-                reward - self.mean_reward,
-                self.mean_reward + self.baseline * (reward - self.mean_reward),
-            )
+            centred = reward - self.mean_reward
+            self.mean_reward += self.baseline * centred
+            reward = centred
         return reward
+
+    def _phi(self, observation: Tensor) -> float:
+        """The shaping potential ``-sum_i potential[i] * |s_i|``."""
+        assert self.potential is not None
+        s = observation.detach().float().flatten().cpu()
+        if s.numel() != self.potential.numel():
+            raise SnnkitError(
+                f"potential has {self.potential.numel()} weights but the preprocessed observation has"
+                f" {s.numel()} features; give one weight per feature"
+            )
+        return -float((self.potential * s.abs()).sum())
 
     def _learn(
         self, network: Network, observation: Tensor | None, action: int | None, reward: float, context: RunContext
     ) -> None:
-        """One learning phase: the observation again, the taken action's neurons forced to fire."""
+        """One learning phase: the observation again with the taken action's neurons forced to fire
+        (and the other actions' kept silent), under ``reward``. A delayed reward is a pulse on the
+        phase's first step, so that it credits the earlier phases through the eligibility trace
+        rather than this phase's own pairing; an immediate one lasts the whole phase."""
         assert self.input_layer is not None and self.output_layer is not None
         steps, layer = self.learn_steps, network.layers[self.output_layer]
-        inputs, clamp = None, None
+        inputs, clamp, suppress = None, None, None
         if observation is not None and action is not None:
             inputs = {self.input_layer: self._encode(network, observation, steps, context)}
-            mask = torch.zeros(layer.size, dtype=torch.bool, device=network.device)
-            mask[action * self.group : (action + 1) * self.group] = True
-            clamp = {self.output_layer: mask.reshape(layer.shape)}
+            taken = torch.zeros(layer.size, dtype=torch.bool, device=network.device)
+            taken[action * self.group : (action + 1) * self.group] = True
+            clamp = {self.output_layer: taken.reshape(layer.shape)}
+            suppress = {self.output_layer: ~taken.reshape(layer.shape)}
+        if self.reward_delay:
+            rewards = torch.zeros(steps, 1)
+            rewards[0] = reward
+        else:
+            rewards = torch.tensor([reward])
         self.monitor.reset()
-        network.run(inputs, steps, reward=torch.tensor([reward]), clamp=clamp)
+        network.run(inputs, steps, reward=rewards, clamp=clamp, suppress=suppress)
 
     # -- checkpoints -----------------------------------------------------------------------------
 
