@@ -129,6 +129,20 @@ def test_an_episode_loop_repeats_exactly_with_the_same_seed(plugins, tmp_path):
     assert not torch.equal(wa, wc)
 
 
+def test_a_stopped_and_resumed_run_equals_an_uninterrupted_one(plugins, tmp_path):
+    full = run_experiment(cartpole(plugins, tmp_path / "full.h5", episodes=6), plugins)
+    part = cartpole(plugins, tmp_path / "part.h5", episodes=6)
+    calls = []
+    stopped = run_experiment(part, plugins, should_stop=lambda: calls.append(1) or len(calls) > 3)
+    assert stopped.status == "interrupted" and stopped.units_done == 3
+    resumed = run_experiment(part, plugins, resume=tmp_path / "part.h5")
+    assert resumed.status == "complete" and resumed.metrics == full.metrics  # return_mean spans the stop
+    a, b = rec.open(tmp_path / "full.h5"), rec.open(tmp_path / "part.h5")
+    assert torch.equal(a.metrics()["return"][1], b.metrics()["return"][1])
+    for key, value in a.checkpoint()["network"].items():
+        assert torch.equal(value, b.checkpoint()["network"][key]), key
+
+
 def test_returns_and_lengths_are_recorded_per_episode(plugins, tmp_path):
     path = tmp_path / "cartpole.h5"
     result = run_experiment(cartpole(plugins, path, episodes=4), plugins)
@@ -137,6 +151,10 @@ def test_returns_and_lengths_are_recorded_per_episode(plugins, tmp_path):
     assert torch.equal(metrics["return"][1], metrics["length"][1])  # CartPole pays 1 per step
     assert metrics["return_mean"][1][-1] == pytest.approx(metrics["return"][1].mean().item())
     assert set(metrics) >= {"return", "length", "return_mean", "reward", "silent"}
+    figure = plugins.get("plots", "reward").factory(rec.open(path), window=2)
+    assert [ax.get_ylabel() for ax in figure.axes] == ["return", "reward"]  # return_mean is not drawn again
+    line = figure.axes[0].lines[0]
+    assert line.get_ydata().tolist() == metrics["return"][1].tolist()
 
 
 def test_episode_seeds_depend_on_the_run_seed_and_episode_only():

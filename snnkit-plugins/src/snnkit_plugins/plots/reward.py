@@ -1,4 +1,4 @@
-"""The ``reward`` plot: reward or return per episode."""
+"""The ``reward`` plot: return and reward per episode."""
 
 from __future__ import annotations
 
@@ -10,26 +10,28 @@ from snnkit_plugins.plots._common import NothingToPlot, panels
 
 
 def reward(recording: Recording, *, window: int = 20) -> Any:
-    """Every metric named ``reward...`` or ``return...`` per unit (episode), with its running mean
-    over ``window`` units.
+    """One panel per metric named ``return...`` or ``reward...`` (running means that the run recorded
+    itself, ``..._mean``, are left out), each per unit (episode) with its running mean over
+    ``window`` units.
 
     >>> reward  # doctest: +ELLIPSIS
     <function reward at ...>
     """
-    metrics = {k: v for k, v in recording.metrics().items() if k.startswith(("reward", "return"))}
+    metrics = {
+        k: v for k, v in recording.metrics().items() if k.startswith(("reward", "return")) and not k.endswith("_mean")
+    }
     if not metrics:
         raise NothingToPlot("no reward or return metrics (environment runs record them)")
-    figure, axes = panels(1)
-    ax = axes[0]
-    for name, (index, value) in metrics.items():
+    figure, axes = panels(len(metrics))
+    for ax, (name, (index, value)) in zip(axes, metrics.items(), strict=True):
         ax.plot(index.numpy(), value.numpy(), alpha=0.4, label=name)
         if len(value) >= window:
             kernel = value.new_ones(window) / window
             smooth = value.unfold(0, window, 1) @ kernel
-            ax.plot(index[window - 1 :].numpy(), smooth.numpy(), label=f"{name} (mean of {window})")
-    ax.set_xlabel("episode")
-    ax.set_title("reward")
-    ax.legend(fontsize="small")
+            ax.plot(index[window - 1 :].numpy(), smooth.numpy(), label=f"mean of {window}")
+        ax.set_ylabel(name)
+        ax.legend(fontsize="small")
+    axes[-1].set_xlabel("episode")
     figure.tight_layout()
     return figure
 
