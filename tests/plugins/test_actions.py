@@ -77,6 +77,8 @@ def test_epsilon_replaces_a_share_of_choices_with_random_actions(plugins):
     p = frequencies(plugins.build("actions", "highest-rate", epsilon=0.3), train, 2, draws=20000)
     assert abs(p[0] - 0.15) < 0.01  # half of the random replacements land on the other action
     assert frequencies(plugins.build("actions", "highest-rate", epsilon=0.0), train, 2)[0] == 0.0
+    greedy = plugins.build("actions", "highest-rate", epsilon=1.0)(train.expand(-1, 500, -1), 2, explore=False)
+    assert greedy.eq(1).all()  # explore=False: no random replacements, for evaluation
     with pytest.raises(ValueError, match="epsilon"):
         plugins.build("actions", "first-spike", epsilon=1.5)
 

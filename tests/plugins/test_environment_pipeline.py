@@ -45,6 +45,7 @@ checkpoint_every = 1000
 [pipeline]
 plugin = "environment"
 episodes = 120
+test_episodes = {test_episodes}
 baseline = 0.05
 
 [environment]
@@ -83,25 +84,33 @@ rule = {{ name = "mstdpet", nu = 2e-3, a_minus = 0.0 }}
 """
 
 
-def bandit_returns(plugins, tmp_path, seed, action="highest-rate"):
+def bandit(seed=0, output="x.h5", action="highest-rate", test_episodes=0):
+    return BANDIT.format(seed=seed, output=output, action=action, test_episodes=test_episodes)
+
+
+def bandit_metrics(plugins, tmp_path, seed, action="highest-rate"):
     path = tmp_path / f"bandit-{seed}-{action}.h5"
-    experiment = parse_experiment(BANDIT.format(seed=seed, output=path, action=action), plugins)
+    experiment = parse_experiment(bandit(seed, path, action, test_episodes=10), plugins)
     run_experiment(experiment, plugins)
-    return rec.open(path).metrics()["return"][1]
+    return {name: values for name, (_, values) in rec.open(path).metrics().items()}
 
 
 def test_the_agent_learns_to_pull_the_better_arm(plugins, tmp_path):
-    returns = bandit_returns(plugins, tmp_path, seed=0)
-    random = bandit_returns(plugins, tmp_path, seed=0, action="random")
+    metrics = bandit_metrics(plugins, tmp_path, seed=0)
+    random = bandit_metrics(plugins, tmp_path, seed=0, action="random")
+    returns = metrics["return"]
     # 10 pulls an episode: a random policy earns 5 on average, always pulling arm 1 earns 8
-    assert returns[:20].mean() < 6.0
+    assert len(returns) == 120 and returns[:20].mean() < 6.0
     assert returns[-20:].mean() > 7.0
-    assert returns[-20:].mean() > random[-20:].mean() + 1.5
+    assert returns[-20:].mean() > random["return"][-20:].mean() + 1.5
+    # then 10 test episodes without learning: the learned preference holds
+    assert len(metrics["test_return"]) == 10 and metrics["test_return_mean"].item() > 7.0
+    assert metrics["test_return_mean"].item() == pytest.approx(metrics["test_return"].mean().item())
 
 
 def test_each_decision_is_followed_by_a_learning_phase_that_forces_the_action_taken(plugins, tmp_path):
     path = tmp_path / "phases.h5"
-    text = BANDIT.format(seed=0, output=path, action="highest-rate").replace("episodes = 120", "episodes = 1")
+    text = bandit(output=path).replace("episodes = 120", "episodes = 1")
     text += '\n[[monitors]]\nname = "arms"\ntarget = "arms"\nvariables = ["s"]\n'
     run_experiment(parse_experiment(text, plugins), plugins)
     spikes = rec.open(path).spikes("arms")[:, 0].reshape(10, 25, 2, 5)  # 10 pulls of 20 + 5 steps, 2 arms
@@ -179,7 +188,7 @@ def test_the_reward_is_built_in_the_documented_order():
 def test_a_delayed_reward_reaches_back_through_the_eligibility_trace(plugins, tmp_path):
     """With ``reward_delay`` the bandit still learns: each reward arrives one pull late."""
     experiment = parse_experiment(
-        BANDIT.format(seed=0, output=tmp_path / "late.h5", action="highest-rate").replace(
+        bandit(output=tmp_path / "late.h5").replace(
             "baseline = 0.05", "baseline = 0.05\nreward_delay = 1"
         ),
         plugins,
@@ -204,7 +213,7 @@ def test_unusable_setups_fail_before_the_first_episode(plugins, tmp_path, overri
 
 
 def test_a_missing_action_table_is_named(plugins, tmp_path):
-    text = BANDIT.format(seed=0, output=tmp_path / "x.h5", action="random").replace('[action]\nplugin = "random"', "")
+    text = bandit(output=tmp_path / "x.h5", action="random").replace('[action]\nplugin = "random"', "")
     with pytest.raises(SnnkitError, match=r"needs an \[action\] table"):
         run_experiment(parse_experiment(text, plugins), plugins)
 

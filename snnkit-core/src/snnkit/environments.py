@@ -63,8 +63,11 @@ class ActionFunction(ABC):
             raise ValueError(f"epsilon must be a probability in [0, 1], got {epsilon}")
         self.epsilon = epsilon
 
-    def __call__(self, spikes: Tensor, n_actions: int, *, generator: torch.Generator | None = None) -> Tensor:
-        """Actions ``[batch]`` (int64) chosen from ``spikes`` ``[time, batch, n]``."""
+    def __call__(
+        self, spikes: Tensor, n_actions: int, *, generator: torch.Generator | None = None, explore: bool = True
+    ) -> Tensor:
+        """Actions ``[batch]`` (int64) chosen from ``spikes`` ``[time, batch, n]``; ``explore=False``
+        leaves out the epsilon-greedy replacements (for evaluating a trained agent)."""
         if spikes.dim() != 3:
             raise ShapeError(f"{type(self).__name__} spikes", "[time, batch, neurons]", tuple(spikes.shape))
         if n_actions < 1 or spikes.shape[2] % n_actions:
@@ -75,7 +78,7 @@ class ActionFunction(ABC):
         time, batch, n = spikes.shape
         groups = spikes.reshape(time, batch, n_actions, n // n_actions)
         actions = self.choose(groups, generator)
-        if self.epsilon > 0:
+        if explore and self.epsilon > 0:
             explore = torch.rand(batch, generator=generator, device=spikes.device) < self.epsilon
             random = torch.randint(n_actions, (batch,), generator=generator, device=spikes.device)
             actions = torch.where(explore, random, actions)

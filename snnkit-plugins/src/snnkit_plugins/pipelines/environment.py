@@ -73,6 +73,10 @@ class EnvironmentPipeline(Pipeline):
     the rules while deciding), so its ``tc_z`` sets how far back a reward reaches; ``mstdp`` credits
     only the phase in which the reward arrives, so use it without ``reward_delay``.
 
+    With ``test_episodes``, that many episodes follow the training ones with learning off and
+    without epsilon exploration, to measure what the agent learned: their metrics are named
+    ``test_return`` and ``test_length``, and the last one adds ``test_return_mean`` over all of them.
+
     Metrics per episode: ``return`` (the environment's undiscounted return), ``length`` (steps),
     ``return_mean`` (mean return of the last 20 episodes), ``reward`` (mean reward delivered, after
     shaping) and ``silent`` (the share of decisions without a single output spike, which the action
@@ -80,7 +84,8 @@ class EnvironmentPipeline(Pipeline):
     environment from a seed fixed by the run's seed and the episode's index.
 
     Args:
-        episodes: number of episodes, 100.
+        episodes: number of training episodes, 100.
+        test_episodes: evaluation episodes after training (no learning, no exploration), 0.
         max_steps: end episodes after this many steps; ``None`` keeps the environment's own limit.
         learn_steps: steps of each learning phase, 5; 0 never learns.
         terminal_reward: reward on a terminal step instead of the environment's; ``None`` keeps it.
@@ -101,6 +106,7 @@ class EnvironmentPipeline(Pipeline):
         self,
         *,
         episodes: int = 100,
+        test_episodes: int = 0,
         max_steps: int | None = None,
         learn_steps: int = 5,
         terminal_reward: float | None = None,
@@ -112,8 +118,10 @@ class EnvironmentPipeline(Pipeline):
         input_layer: str | None = None,
         output_layer: str | None = None,
     ) -> None:
-        if episodes < 1:
-            raise ValueError(f"episodes must be at least 1, got {episodes}")
+        if episodes < 0 or test_episodes < 0 or episodes + test_episodes < 1:
+            raise ValueError(
+                f"episodes and test_episodes cannot be negative and not both 0, got {episodes}, {test_episodes}"
+            )
         if max_steps is not None and max_steps < 1:
             raise ValueError(f"max_steps must be at least 1 (or None), got {max_steps}")
         if learn_steps < 0 or reward_delay < 0:
@@ -122,13 +130,15 @@ class EnvironmentPipeline(Pipeline):
             raise ValueError(f"baseline is an update rate in [0, 1], got {baseline}")
         if reward_clip is not None and not reward_clip > 0:
             raise ValueError(f"reward_clip must be positive (or None), got {reward_clip}")
-        self.episodes, self.max_steps, self.learn_steps = episodes, max_steps, learn_steps
+        self.episodes, self.test_episodes = episodes, test_episodes
+        self.max_steps, self.learn_steps = max_steps, learn_steps
         self.terminal_reward, self.reward_scale, self.reward_clip = terminal_reward, reward_scale, reward_clip
         self.potential = None if potential is None else torch.as_tensor(list(potential), dtype=torch.float32)
         self.baseline, self.reward_delay = baseline, reward_delay
         self.input_layer, self.output_layer = input_layer, output_layer
         self.mean_reward = 0.0
         self.returns: deque[float] = deque(maxlen=RETURN_WINDOW)
+        self.test_returns: list[float] = []
 
     # -- setup -----------------------------------------------------------------------------------
 
@@ -165,14 +175,15 @@ class EnvironmentPipeline(Pipeline):
         network.add_monitor("environment.output", self.monitor)
 
     def units(self, context: RunContext) -> int:
-        return self.episodes
+        return self.episodes + self.test_episodes
 
     # -- running ---------------------------------------------------------------------------------
 
     def step(self, network: Network, index: int, context: RunContext) -> Mapping[str, float]:
         env, action_function = context.environment, context.action
         assert env is not None and action_function is not None
-        learning = self.learn_steps > 0 and network.training and bool(network.rules)
+        testing = index >= self.episodes
+        learning = not testing and self.learn_steps > 0 and network.training and bool(network.rules)
         observation = env.reset(seed=episode_seed(context.generator.initial_seed(), index))
         network.reset_state()
         pending: deque[float] = deque()
@@ -186,7 +197,8 @@ class EnvironmentPipeline(Pipeline):
             )
             spikes = torch.stack(self.monitor.steps).cpu()  # [time, 1, n]
             silent += int(not spikes.any())
-            action = int(action_function(spikes, env.n_actions, generator=network.generator("cpu"))[0])
+            choice = action_function(spikes, env.n_actions, generator=network.generator("cpu"), explore=not testing)
+            action = int(choice[0])
             transition = env.step(action)
             total, steps = total + transition.reward, steps + 1
             pending.append(self._reward(observation, transition))
@@ -201,6 +213,12 @@ class EnvironmentPipeline(Pipeline):
             reward = pending.popleft()
             delivered.append(reward)
             self._learn(network, None, None, reward, context)
+        if testing:
+            self.test_returns.append(total)
+            metrics = {"test_return": total, "test_length": float(steps), "silent": silent / steps}
+            if index == self.episodes + self.test_episodes - 1:
+                metrics["test_return_mean"] = sum(self.test_returns) / len(self.test_returns)
+            return metrics
         self.returns.append(total)
         return {
             "return": total,
@@ -282,12 +300,14 @@ class EnvironmentPipeline(Pipeline):
         return {
             "mean_reward": torch.tensor(self.mean_reward, dtype=torch.float64),
             "returns": torch.tensor(list(self.returns), dtype=torch.float64),
+            "test_returns": torch.tensor(self.test_returns, dtype=torch.float64),
         }
 
     def load_state_dict(self, state: Mapping[str, Tensor]) -> None:
         if "mean_reward" in state:
             self.mean_reward = float(state["mean_reward"])
             self.returns = deque(state["returns"].tolist(), maxlen=RETURN_WINDOW)
+            self.test_returns = state["test_returns"].tolist()
 
 
 @hookimpl
