@@ -38,7 +38,7 @@ def run_snnkit(args: argparse.Namespace) -> dict[str, object]:
             f'run.output="{Path(folder) / "run.h5"}"',
             "run.checkpoint_every=1000000",
         ]
-        experiment = load_experiment("mnist-diehl-cook", plugins, overrides)
+        experiment = load_experiment("mnist-diehl-cook", plugins, [*overrides, *args.overrides])
         marks: dict[str, float] = {}
         train_units = -(-args.train_samples // args.batch_size)
 
@@ -95,6 +95,7 @@ def main() -> None:
     parser.add_argument("--time", type=int, default=250)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--set", dest="overrides", action="append", default=[], help="an experiment override")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     result = run_snnkit(args) if args.engine == "snnkit" else run_bindsnet(args)

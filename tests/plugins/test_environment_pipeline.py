@@ -188,9 +188,7 @@ def test_the_reward_is_built_in_the_documented_order():
 def test_a_delayed_reward_reaches_back_through_the_eligibility_trace(plugins, tmp_path):
     """With ``reward_delay`` the bandit still learns: each reward arrives one pull late."""
     experiment = parse_experiment(
-        bandit(output=tmp_path / "late.h5").replace(
-            "baseline = 0.05", "baseline = 0.05\nreward_delay = 1"
-        ),
+        bandit(output=tmp_path / "late.h5").replace("baseline = 0.05", "baseline = 0.05\nreward_delay = 1"),
         plugins,
     )
     run_experiment(experiment, plugins)
