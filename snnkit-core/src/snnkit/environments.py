@@ -79,9 +79,9 @@ class ActionFunction(ABC):
         groups = spikes.reshape(time, batch, n_actions, n // n_actions)
         actions = self.choose(groups, generator)
         if explore and self.epsilon > 0:
-            explore = torch.rand(batch, generator=generator, device=spikes.device) < self.epsilon
+            replaced = torch.rand(batch, generator=generator, device=spikes.device) < self.epsilon
             random = torch.randint(n_actions, (batch,), generator=generator, device=spikes.device)
-            actions = torch.where(explore, random, actions)
+            actions = torch.where(replaced, random, actions)
         return actions
 
     @abstractmethod
