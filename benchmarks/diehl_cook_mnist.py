@@ -69,7 +69,7 @@ def run_bindsnet(args: argparse.Namespace) -> dict[str, object]:
         n_inpt=784,
         n_neurons=args.n_neurons,
         exc=22.5,
-        inh=17.5,
+        inh=120.0,
         dt=1.0,
         norm=78.4,
         theta_plus=0.05,
@@ -79,7 +79,7 @@ def run_bindsnet(args: argparse.Namespace) -> dict[str, object]:
     start = time.perf_counter()
     for i in range(args.train_samples):
         image, _ = data[i]
-        spikes = encoder(image * 63.75 * 4)  # BindsNET expects rates in Hz: intensity / 4 on 0-255 pixels
+        spikes = encoder(image * 128.0)  # rates in Hz, as the experiment's: intensity in [0, 1] x 128 Hz
         net.run(inputs={"X": spikes.view(args.time, 1, 1, 28, 28)}, time=args.time)
         net.reset_state_variables()
     return {"train_samples_per_s": args.train_samples / (time.perf_counter() - start)}
