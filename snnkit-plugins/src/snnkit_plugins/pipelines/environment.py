@@ -9,26 +9,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from snnkit import Monitor, Network, Pipeline, Transition, hookimpl
+from snnkit import Network, Pipeline, Transition, hookimpl
 from snnkit.errors import ShapeError, SnnkitError
 from snnkit.pipelines import RunContext
+from snnkit_plugins.pipelines.dataset import _Output
 
 #: episodes in the running mean of the return (metric ``return_mean``)
 RETURN_WINDOW = 20
-
-
-class _Spikes(Monitor):
-    """Keeps the output layer's spikes of the current decision window."""
-
-    def __init__(self, target: str) -> None:
-        super().__init__(target, ("s",))
-        self.steps: list[Tensor] = []
-
-    def record(self, values: Mapping[str, Tensor]) -> None:
-        self.steps.append(values["s"].reshape(values["s"].shape[0], -1))
-
-    def reset(self) -> None:
-        self.steps = []
 
 
 def episode_seed(run_seed: int, episode: int) -> int:
@@ -171,7 +158,7 @@ class EnvironmentPipeline(Pipeline):
                 f" for the environment's {n_actions} actions; give it a multiple of {n_actions}"
             )
         self.group = n_out // n_actions
-        self.monitor = _Spikes(self.output_layer)
+        self.monitor = _Output(self.output_layer)  # the output spikes of the current window
         network.add_monitor("environment.output", self.monitor)
 
     def units(self, context: RunContext) -> int:
