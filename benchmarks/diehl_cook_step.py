@@ -24,12 +24,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=250)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--compile", action="store_true", help="fuse each step with torch.compile")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     from snnkit_plugins.models.diehl_cook_2015 import diehl_cook_2015
 
     net = diehl_cook_2015(n_neurons=args.n_neurons)
+    net.use_compile = args.compile
     x = torch.rand(args.steps, 1, 784, generator=torch.Generator().manual_seed(0)) < 0.02
     net.run({"X": x}, args.steps)  # warm up
     start = time.perf_counter()

@@ -7,7 +7,7 @@ concrete model comes from a plugin found through the ``snnkit`` entry-point grou
 from importlib.metadata import PackageNotFoundError, version
 
 from snnkit.connections import Connection
-from snnkit.context import Activity, Context, NoState
+from snnkit.context import Activity, Context, NoState, any_nonzero
 from snnkit.encoders import Encoder
 from snnkit.environments import ActionFunction, Environment, Transition
 from snnkit.errors import SnnkitError
@@ -44,6 +44,7 @@ __all__ = [
     "Registry",
     "SnnkitError",
     "Transition",
+    "any_nonzero",
     "get_plugin_manager",
     "hookimpl",
 ]

@@ -3,7 +3,7 @@
 Schema (documented with a full example in ``docs/experiments.md``)::
 
     [run]          name, seed, device, dt, time, batch_size, samples, output, flush_every,
-                   checkpoint_every, weights_every
+                   checkpoint_every, weights_every, compile
     [pipeline]     plugin = "simulate" and its parameters
     [encoder]      plugin and its parameters
     [dataset] or [environment]   plugin and its parameters
@@ -46,6 +46,7 @@ RUN_KEYS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "flush_every": (int, 10),
     "checkpoint_every": (int, 50),
     "weights_every": (int, 0),
+    "compile": (bool, False),
 }
 PLUGIN_TABLES = {
     "pipeline": "pipelines",
@@ -195,8 +196,9 @@ def build_network(experiment: Experiment, plugins: PluginManager) -> Network:
             raise ExperimentError(
                 experiment.source, "model", "plugin", f"the model built a {type(network).__name__}, not a Network"
             )
+        network.use_compile = run["compile"]
         return network.to(run["device"])
-    network = Network(dt=run["dt"], seed=run["seed"], plugins=plugins)
+    network = Network(dt=run["dt"], seed=run["seed"], plugins=plugins, compile=run["compile"])
     for layer in experiment.data["network"]["layers"]:
         params = {k: v for k, v in layer.items() if k not in LAYER_KEYS}
         network.add_layer(layer["name"], layer["neuron"], layer["shape"], **params)

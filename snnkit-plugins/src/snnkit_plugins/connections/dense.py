@@ -147,7 +147,7 @@ class Dense(Connection):
 
     def propagate(self, x: Tensor) -> Tensor:
         """``x @ weight`` for ``x`` ``[batch, source size]``, gathering rows when few are active."""
-        if x.is_cuda or self.event_threshold <= 0:
+        if x.is_cuda or self.event_threshold <= 0 or torch.compiler.is_compiling():
             return x.to(self.weight.dtype) @ self.weight
         return event_driven_product(x, self.weight, self.event_threshold)
 
@@ -168,7 +168,7 @@ class Dense(Connection):
         a = pre.reshape(pre.shape[0], -1).to(self.weight.dtype)
         c = post.reshape(post.shape[0], -1).to(self.weight.dtype)
         n_source, n_target = self.weight.shape
-        if self.weight.numel() >= SMALL and not a.is_cuda:
+        if self.weight.numel() >= SMALL and not a.is_cuda and not torch.compiler.is_compiling():
             rows = active_sources(a)
             if rows.numel() <= 0.25 * n_source:
                 if rows.numel():

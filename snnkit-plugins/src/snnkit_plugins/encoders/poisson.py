@@ -36,14 +36,18 @@ class Poisson(Encoder):
             raise ValueError("poisson encoder: data must be non-negative intensities")
         mean = data.float() * self.max_rate * time * dt / 1000.0
         counts = torch.poisson(mean, generator=generator).clamp_max(time)
-        keys = torch.rand((time, *data.shape), generator=generator, device=data.device)
-        most = int(counts.max()) if counts.numel() else 0
-        spikes = torch.zeros((time, *data.shape), dtype=torch.bool, device=data.device)
-        if most:
+        flat = counts.reshape(-1)
+        active = flat.nonzero().squeeze(1)  # most pixels of a digit are dark: draw steps for the others only
+        spikes = torch.zeros((time, flat.numel()), dtype=torch.bool, device=data.device)
+        if active.numel():
+            drawn = flat[active]
+            most = int(drawn.max())
+            keys = torch.rand((time, active.numel()), generator=generator, device=data.device)
             # the steps of the `count` largest keys: `count` distinct steps, uniformly chosen
             steps = keys.topk(most, dim=0).indices
-            taken = torch.arange(most, device=data.device).reshape(most, *[1] * data.dim()) < counts
-            spikes.scatter_(0, steps, taken)
+            taken = torch.arange(most, device=data.device)[:, None] < drawn
+            spikes[:, active] = torch.zeros_like(keys, dtype=torch.bool).scatter_(0, steps, taken)
+        spikes = spikes.reshape(time, *data.shape)
         return spikes
 
 

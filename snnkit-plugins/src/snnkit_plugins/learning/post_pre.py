@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from snnkit import Activity, Connection, Context, hookimpl
+from snnkit import Activity, Connection, Context, any_nonzero, hookimpl
 from snnkit_plugins.learning._common import PairRule, PairTraces
 
 
@@ -56,9 +56,9 @@ class PostPre(PairRule):
         s_pre, s_post, x_pre, x_post = self.step_traces(pre, post, state, ctx.dt)
         k = self.scale(s_pre.shape[0])
         # Each term needs a spike: skipping silent steps keeps learning costs with the activity.
-        if self.nu_pre and bool(pre.spikes.any()):
+        if self.nu_pre and any_nonzero(pre.spikes):
             connection.add_outer(-self.nu_pre * k * s_pre, x_post)
-        if self.nu_post and bool(post.spikes.any()):
+        if self.nu_post and any_nonzero(post.spikes):
             connection.add_outer(self.nu_post * k * x_pre, s_post)
         return PairTraces(x_pre, x_post)
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from snnkit import Context, NeuronGroup, hookimpl
+from snnkit import Context, NeuronGroup, any_nonzero, hookimpl
 from snnkit_plugins.neurons.lif import LIFState, integrate, leak, reset
 
 
@@ -85,7 +85,7 @@ class DiehlCook(NeuronGroup):
         threshold = self.theta + self.v_thresh
         spikes = v >= threshold
         spikes &= active
-        if self.one_spike and bool(spikes.any()):  # most steps have no spike at all: skip the contest
+        if self.one_spike and any_nonzero(spikes):  # most steps have no spike at all: skip the contest
             batch = spikes.shape[0]
             margin = torch.where(spikes, v - threshold, torch.full_like(v, -math.inf)).reshape(batch, -1)
             winner = torch.zeros_like(margin, dtype=torch.bool)
