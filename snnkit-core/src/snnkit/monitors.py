@@ -14,7 +14,8 @@ class Monitor(ABC):
     The network checks at ``add_monitor`` that the target exists and has those variables (a layer
     has ``"s"``, ``"trace"`` when it keeps one, and its state fields; a connection has ``"weight"``
     and its state fields), then calls :meth:`record` after the learning rules of each step with
-    the current values, each with a leading batch dimension where the variable has one.
+    the current values, each with a leading batch dimension where the variable has one. The
+    network may hand over several consecutive steps at once through :meth:`record_steps`.
     """
 
     def __init__(self, target: str, variables: Sequence[str] = ("s",)) -> None:
@@ -26,6 +27,16 @@ class Monitor(ABC):
     @abstractmethod
     def record(self, values: Mapping[str, Tensor]) -> None:
         """Take one step's values, keyed by variable name. Do not keep references to be mutated."""
+
+    def record_steps(self, values: Mapping[str, Tensor]) -> None:
+        """Take several consecutive steps' values, each with a leading time dimension.
+
+        The default calls :meth:`record` once per step; monitors that keep blocks override it,
+        which saves a Python call per step.
+        """
+        steps = next(iter(values.values())).shape[0] if values else 0
+        for step in range(steps):
+            self.record({name: value[step] for name, value in values.items()})
 
     def reset(self) -> None:  # noqa: B027 - optional hook, most monitors override it
         """Forget what was recorded (called by ``Network.reset_state``)."""

@@ -32,6 +32,12 @@ from snnkit.monitors import Monitor
 from snnkit.neurons import NeuronGroup, as_shape
 from snnkit.plugins import PluginManager, get_plugin_manager
 
+#: The state's parts as a step takes and returns them: spikes, traces, layer, connection, delay-line
+#: and rule states, each by name.
+StepParts = tuple[
+    dict[str, Tensor], dict[str, Tensor | None], dict[str, Any], dict[str, Any], dict[str, Tensor], dict[str, Any]
+]
+
 
 @dataclass
 class NetworkState:
@@ -56,11 +62,13 @@ class Network(nn.Module):
             ``None`` draws one at random. The same seed repeats a run exactly on CPU.
         plugins: where names such as ``"lif"`` are looked up; defaults to the process-wide
             plugin manager loaded from entry points.
-        compile: fuse each step's propagation and neuron updates with ``torch.compile`` (learning
-            rules and monitors stay eager). At batch 1 on a CPU a step is mostly per-operation
-            overhead, which this removes; the first run of each batch size compiles (about half
-            a minute, needs a C++ compiler). Results match the uncompiled step to float
-            rounding; code that ``torch.compile`` cannot trace runs uncompiled.
+        compile: fuse the steps with ``torch.compile``: propagation, neurons, learning rules and
+            bounds, ten steps per call. At batch 1 on a CPU a step is mostly per-operation overhead,
+            which this removes (Diehl & Cook's network: about 4 times faster). Each new batch size,
+            learning mode or set of inputs and clamps compiles once (tens of seconds; needs a C++
+            compiler on a CPU). Results match the uncompiled steps to float rounding; code that
+            ``torch.compile`` cannot trace runs uncompiled. Components are not re-checked between
+            calls: after changing one's settings, set ``use_compile`` again to recompile.
 
     >>> net = Network(dt=1.0, seed=0)
     >>> net.add_layer("in", "input", 100)  # doctest: +SKIP
@@ -74,6 +82,9 @@ class Network(nn.Module):
     """
 
     _anchor: Tensor
+
+    #: Steps advanced per call of the (compiled) step loop; monitors still see every step.
+    STEPS_PER_CALL = 10
 
     def __init__(
         self,
@@ -265,45 +276,90 @@ class Network(nn.Module):
         reward_at = self._reward(reward, time, batch)
         ctx = Context(dt=self.dt, learning=self.training and learning, generator=self.generator())
         plastic = [c for n, c in self._connection_items() if n in self.rules or c.weight_decay]
-        monitors = [(m, self._reader(m)) for m in self.monitors.values()]
-        step_once = self._step
+        advance = self._steps
         if self.use_compile:
             if self._compiled is None:
-                # Components are not guarded (a tenth of a step's time): adding one forgets the compiled step.
+                # Components are not guarded (a tenth of a step's time): adding one forgets the compiled steps.
                 skip_modules = torch.compiler.skip_guard_on_all_nn_modules_unsafe
-                self._compiled = torch.compile(self._step, dynamic=False, options={"guard_filter_fn": skip_modules})
-            step_once = self._compiled
+                self._compiled = torch.compile(self._steps, dynamic=False, options={"guard_filter_fn": skip_modules})
+            advance = self._compiled
         silence = {
             name: torch.zeros((batch, *layer.shape), device=device, dtype=dtype)
             for name, layer in self._layer_items()
             if name not in external and name not in {t for _, t in self.edges.values()}
         }
-        per_step = {k for k, c in clamps.items() if c.dim() == 2 + len(self._layer(k, "clamp").shape)}
-        per_step_quiet = {k for k, c in suppressed.items() if c.dim() == 2 + len(self._layer(k, "suppress").shape)}
-        for step in range(time):
-            now = {k: v[step] for k, v in external.items()}
-            now.update(silence)
-            forced = {k: c[step] if k in per_step else c for k, c in clamps.items()}
-            quiet = {k: c[step] if k in per_step_quiet else c for k, c in suppressed.items()}
-            state.spikes, state.traces, state.layers, state.connections, state.delays, state.rules = step_once(
-                state.spikes,
-                state.traces,
-                state.layers,
-                state.connections,
-                state.delays,
-                state.rules,
-                now,
-                forced,
-                quiet,
-                reward_at(step) if ctx.learning else None,
-                ctx,
-            )
-            state.time += 1
-            for monitor, read in monitors:
-                monitor.record(read())
+        inputs_at = self._split_steps(external, set(external), time, silence)
+        clamps_at = self._split_steps(clamps, self._stepped(clamps), time)
+        suppressed_at = self._split_steps(suppressed, self._stepped(suppressed), time)
+        rewards_at = [reward_at(step) if ctx.learning else None for step in range(time)]
+        steps = list(zip(inputs_at, clamps_at, suppressed_at, rewards_at, strict=True))
+        # Weights change within a call: a monitor of a connection must see every step.
+        chunk = 1 if any(m.target in self.connections for m in self.monitors.values()) else self.STEPS_PER_CALL
+        real_layers = {name for name, layer in self._layer_items() if layer.emits_real}
+        watched = tuple(dict.fromkeys((m.target, v) for m in self.monitors.values() for v in m.variables))
+        parts: StepParts = (state.spikes, state.traces, state.layers, state.connections, state.delays, state.rules)
+        for start in range(0, time, chunk):
+            block = steps[start : start + chunk]
+            parts, seen = advance(parts, block, ctx, watched)
+            state.spikes, state.traces, state.layers, state.connections, state.delays, state.rules = parts
+            state.time += len(block)
+            blocks = {key: torch.stack(seen[key]) for key in watched}
+            for (target, variable), values in blocks.items():
+                if variable == "s" and values.dtype != torch.bool and target not in real_layers:
+                    blocks[target, variable] = values != 0  # compiled steps keep spikes as 0/1 floats
+            for monitor in self.monitors.values():
+                monitor.record_steps({v: blocks[monitor.target, v] for v in monitor.variables})
         if ctx.learning:
             for conn in plastic:
                 conn.renormalize()
+
+    def _stepped(self, masks: dict[str, Tensor]) -> set[str]:
+        """The layers whose mask has a time dimension (``[time, batch, *shape]``)."""
+        return {k for k, m in masks.items() if m.dim() == 2 + len(self._layer(k, "masked").shape)}
+
+    def _steps(
+        self,
+        parts: StepParts,
+        steps: list[tuple[Any, ...]],
+        ctx: Context,
+        watched: tuple[tuple[str, str], ...],
+    ) -> tuple[StepParts, dict[tuple[str, str], list[Tensor]]]:
+        """Advance through ``steps`` (each: inputs, clamps, suppressions, reward).
+
+        Returns the new state's parts and, per watched ``(target, variable)``, its value after
+        each step, for the monitors. Several steps per call spread a compiled call's fixed cost.
+        Every layer's spikes are returned too: as separate buffers they keep compiled code from
+        recomputing them inside its loops over the weights.
+        """
+        wanted = dict.fromkeys([*watched, *((name, "s") for name in self.layers)])
+        seen: dict[tuple[str, str], list[Tensor]] = {key: [] for key in wanted}
+        for now, forced, quiet, reward in steps:
+            parts = self._step(*parts, now, forced, quiet, reward, ctx)
+            for target, variable in wanted:
+                seen[target, variable].append(self._value(parts, target, variable))
+        return parts, seen
+
+    def _value(self, parts: StepParts, target: str, variable: str) -> Tensor:
+        """A monitorable variable in the state ``parts`` (as ``_step`` returns them)."""
+        spikes, traces, layers, connections = parts[:4]
+        if target in self.layers:
+            if variable == "s":
+                return spikes[target]
+            if variable == "trace":
+                return cast(Tensor, traces[target])
+            return cast(Tensor, getattr(layers[target], variable))
+        if variable == "weight":
+            return self._connection(target).weight.clone()  # changes in place
+        return cast(Tensor, getattr(connections[target], variable))
+
+    @staticmethod
+    def _split_steps(
+        values: dict[str, Tensor], stepped: set[str], time: int, constant: dict[str, Tensor] | None = None
+    ) -> list[dict[str, Tensor]]:
+        """Per step, ``values`` with those named in ``stepped`` (``[time, ...]``) at that step."""
+        split = {k: v.unbind(0) for k, v in values.items() if k in stepped}
+        fixed = {**(constant or {}), **{k: v for k, v in values.items() if k not in stepped}}
+        return [{**{k: v[t] for k, v in split.items()}, **fixed} for t in range(time)]
 
     def _step(
         self,
@@ -318,7 +374,7 @@ class Network(nn.Module):
         suppressed: dict[str, Tensor],
         reward: Tensor | None,
         ctx: Context,
-    ) -> tuple[dict[str, Any], ...]:
+    ) -> StepParts:
         """One step (see the module's docstring) from the state's parts to their next values.
 
         Apart from learned tensors (weights, adaptive thresholds), which change in place, it
@@ -477,30 +533,6 @@ class Network(nn.Module):
         raise NetworkError(
             f"monitor target {target!r} is neither a layer nor a connection{hint} Known: {', '.join(known)}."
         )
-
-    def _reader(self, monitor: Monitor) -> Callable[[], dict[str, Tensor]]:
-        target, variables = monitor.target, monitor.variables
-        if target not in self.layers:
-            return lambda: {v: self._connection_variable(target, v) for v in variables}
-        as_bool = not self._layer(target, "monitor target").emits_real
-
-        def layer_variable(variable: str) -> Tensor | None:
-            state = self.state
-            assert state is not None
-            if variable == "s":
-                s = state.spikes[target]
-                return s != 0 if as_bool and s.dtype != torch.bool else s  # compiled steps keep 0/1 floats
-            if variable == "trace":
-                return state.traces[target]
-            return cast(Tensor, getattr(state.layers[target], variable))
-
-        return lambda: {v: layer_variable(v) for v in variables}  # type: ignore[misc]
-
-    def _connection_variable(self, target: str, variable: str) -> Tensor:
-        if variable == "weight":
-            return self._connection(target).weight
-        assert self.state is not None
-        return cast(Tensor, getattr(self.state.connections[target], variable))
 
     def _build_by_name(self, kind: str, name: str, *args: Any, **params: Any) -> Any:
         """Build a component, handing it the network's seeded CPU generator if it takes one."""

@@ -14,8 +14,8 @@ from snnkit.errors import SnnkitError
 class StateMonitor(Monitor):
     """Record variables (``s``, ``v``, ``weight``, ...) of one layer or connection at every step.
 
-    Values are copied each step, optionally to another device (``"cpu"`` keeps GPU memory free),
-    and :meth:`get` stacks them to ``[time, batch, ...]``. Memory grows with the run: use a recorder
+    Values are copied, optionally to another device (``"cpu"`` keeps GPU memory free), and
+    :meth:`get` joins them to ``[time, batch, ...]``. Memory grows with the run: use a recorder
     for long runs.
 
     Args:
@@ -35,6 +35,9 @@ class StateMonitor(Monitor):
         self._steps: dict[str, list[Tensor]] = {v: [] for v in self.variables}
 
     def record(self, values: Mapping[str, Tensor]) -> None:
+        self.record_steps({name: value[None] for name, value in values.items()})
+
+    def record_steps(self, values: Mapping[str, Tensor]) -> None:
         for name, value in values.items():
             value = value.detach()
             self._steps[name].append(value.clone() if self.device is None else value.to(self.device, copy=True))
@@ -45,7 +48,7 @@ class StateMonitor(Monitor):
             raise SnnkitError(f"monitor of {self.target!r} records {', '.join(self._steps)}, not {variable!r}")
         if not self._steps[variable]:
             raise SnnkitError(f"monitor of {self.target!r} has recorded nothing yet: run the network first")
-        return torch.stack(self._steps[variable])
+        return torch.cat(self._steps[variable])
 
     def reset(self) -> None:
         self._steps = {v: [] for v in self.variables}

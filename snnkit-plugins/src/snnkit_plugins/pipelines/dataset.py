@@ -21,16 +21,24 @@ class _Output(Monitor):
         self.steps: list[Tensor] = []
 
     def record(self, values: Mapping[str, Tensor]) -> None:
-        self.steps.append(values["s"].reshape(values["s"].shape[0], -1).clone())
+        self.record_steps({"s": values["s"][None]})
+
+    def record_steps(self, values: Mapping[str, Tensor]) -> None:
+        s = values["s"]  # [steps, batch, *shape], a new tensor from the network
+        self.steps.append(s.reshape(s.shape[0], s.shape[1], -1))
 
     def reset(self) -> None:
         self.steps = []
 
+    def spikes(self) -> Tensor:
+        """Everything recorded since the last reset, ``[time, batch, n]``, on the CPU."""
+        return torch.cat(self.steps).cpu()
+
     def counts(self) -> Tensor:
-        return torch.stack(self.steps).sum(0).float().cpu()
+        return self.spikes().sum(0).float()
 
     def sequences(self) -> list[Tensor]:
-        spikes = torch.stack(self.steps).cpu()  # [time, batch, n]
+        spikes = self.spikes()
         out = []
         for b in range(spikes.shape[1]):
             step, neuron = spikes[:, b].nonzero(as_tuple=True)

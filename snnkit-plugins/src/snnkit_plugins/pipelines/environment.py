@@ -182,7 +182,7 @@ class EnvironmentPipeline(Pipeline):
                 context.time,
                 learning=False,
             )
-            spikes = torch.stack(self.monitor.steps).cpu()  # [time, 1, n]
+            spikes = self.monitor.spikes()  # [time, 1, n]
             silent += int(not spikes.any())
             choice = action_function(spikes, env.n_actions, generator=network.generator("cpu"), explore=not testing)
             action = int(choice[0])

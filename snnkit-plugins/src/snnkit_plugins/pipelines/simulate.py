@@ -22,6 +22,9 @@ class _SpikeCounter(Monitor):
     def record(self, values: Mapping[str, Tensor]) -> None:
         self.count += float(values["s"].sum())
 
+    def record_steps(self, values: Mapping[str, Tensor]) -> None:
+        self.record(values)  # a sum over the steps is the same sum
+
     def reset(self) -> None:
         self.count = 0.0
 

@@ -1,0 +1,52 @@
+"""``Network(compile=True)``: the fused step gives the eager step's results."""
+
+import shutil
+
+import pytest
+import torch
+
+from snnkit.experiment import build_network, load_experiment
+from snnkit_plugins.models.diehl_cook_2015 import diehl_cook_2015
+
+needs_compiler = pytest.mark.skipif(shutil.which("c++") is None, reason="torch.compile needs a C++ compiler on a CPU")
+
+
+def _run(compiled: bool, plugins) -> tuple[torch.nn.Module, dict[str, torch.Tensor]]:
+    net = diehl_cook_2015(n_inputs=64, n_neurons=10, inh=60.0, seed=3, plugins=plugins)
+    net.use_compile = compiled
+    net.add_monitor("ae", "state", target="Ae", variables=["s", "v"])
+    inputs = torch.rand(3, 20, 1, 64, generator=torch.Generator().manual_seed(1)) < 0.15
+    spikes, potentials = [], []
+    for x in inputs:  # three "samples" with learning on, each from a fresh state
+        net.reset_state()
+        net.run({"X": x}, 20)
+        spikes.append(net.monitors["ae"].get("s"))
+        potentials.append(net.monitors["ae"].get("v"))
+    net.eval()
+    net.reset_state()
+    net.run({"X": inputs[0, :15]}, 15)  # learning off; 15 steps is one call of 10 and one of 5
+    spikes.append(net.monitors["ae"].get("s"))
+    potentials.append(net.monitors["ae"].get("v"))
+    return net, {"s": torch.cat(spikes), "v": torch.cat(potentials)}
+
+
+@needs_compiler
+def test_compiled_steps_give_the_eager_results(plugins):
+    eager, seen = _run(False, plugins)
+    compiled, fused = _run(True, plugins)
+    assert seen["s"].dtype == fused["s"].dtype == torch.bool  # monitors see spikes, not 0/1 floats
+    assert seen["s"].sum() > 10  # the comparison covers spiking, learning and inhibition
+    assert torch.equal(seen["s"], fused["s"])
+    torch.testing.assert_close(fused["v"], seen["v"], rtol=0, atol=1e-4)
+    torch.testing.assert_close(compiled.connections["X->Ae"].weight, eager.connections["X->Ae"].weight)
+    torch.testing.assert_close(compiled.layers["Ae"].theta, eager.layers["Ae"].theta)
+    assert not torch.equal(
+        eager.connections["X->Ae"].weight, diehl_cook_2015(64, 10, seed=3).connections["X->Ae"].weight
+    )
+
+
+def test_the_run_table_switches_compilation_on(plugins):
+    experiment = load_experiment("mnist-diehl-cook", plugins, ["model.n_neurons=4", "run.compile=false"])
+    assert not build_network(experiment, plugins).use_compile
+    experiment = load_experiment("mnist-diehl-cook", plugins, ["model.n_neurons=4", "run.compile=true"])
+    assert build_network(experiment, plugins).use_compile
