@@ -300,7 +300,7 @@ class Network(nn.Module):
         parts: StepParts = (state.spikes, state.traces, state.layers, state.connections, state.delays, state.rules)
         for start in range(0, time, chunk):
             block = steps[start : start + chunk]
-            parts, seen = advance(parts, block, ctx, watched)
+            parts, seen, _ = advance(parts, block, ctx, watched)
             state.spikes, state.traces, state.layers, state.connections, state.delays, state.rules = parts
             state.time += len(block)
             blocks = {key: torch.stack(seen[key]) for key in watched}
@@ -323,21 +323,24 @@ class Network(nn.Module):
         steps: list[tuple[Any, ...]],
         ctx: Context,
         watched: tuple[tuple[str, str], ...],
-    ) -> tuple[StepParts, dict[tuple[str, str], list[Tensor]]]:
+    ) -> tuple[StepParts, dict[tuple[str, str], list[Tensor]], list[StepParts]]:
         """Advance through ``steps`` (each: inputs, clamps, suppressions, reward).
 
-        Returns the new state's parts and, per watched ``(target, variable)``, its value after
-        each step, for the monitors. Several steps per call spread a compiled call's fixed cost.
-        Every layer's spikes are returned too: as separate buffers they keep compiled code from
-        recomputing them inside its loops over the weights.
+        Returns the new state's parts, per watched ``(target, variable)`` its value after each step
+        (for the monitors), and the parts after every step. Several steps per call spread a
+        compiled call's fixed cost. The per-step values are returned, even if unused, because as
+        separate buffers they keep compiled code from recomputing a chain of earlier steps inside
+        each step's loops over the weights (twice as slow).
         """
         wanted = dict.fromkeys([*watched, *((name, "s") for name in self.layers)])
         seen: dict[tuple[str, str], list[Tensor]] = {key: [] for key in wanted}
+        every: list[StepParts] = []
         for now, forced, quiet, reward in steps:
             parts = self._step(*parts, now, forced, quiet, reward, ctx)
+            every.append(parts)
             for target, variable in wanted:
                 seen[target, variable].append(self._value(parts, target, variable))
-        return parts, seen
+        return parts, seen, every
 
     def _value(self, parts: StepParts, target: str, variable: str) -> Tensor:
         """A monitorable variable in the state ``parts`` (as ``_step`` returns them)."""
