@@ -53,6 +53,16 @@ class NetworkState:
     time: int = 0  # steps simulated since the last reset
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """The network's structure as a step walks it, built once instead of every step."""
+
+    layers: list[tuple[str, NeuronGroup]]
+    edges: list[tuple[str, Connection, str, str]]  # name, connection, source, target
+    rules: list[tuple[str, LearningRule, Connection, str, str]]
+    plastic: list[Connection]  # connections whose weights change while learning
+
+
 class Network(nn.Module):
     """A clock-driven spiking network with a batch dimension.
 
@@ -109,6 +119,7 @@ class Network(nn.Module):
         self._generators: dict[torch.device, torch.Generator] = {}
         self._compiled: Callable[..., Any] | None = None
         self._use_compile = compile
+        self._plan: _Plan | None = None
         # Moves with .to(), so it tells the network's device and float dtype; not saved.
         self.register_buffer("_anchor", torch.empty(0), persistent=False)
 
@@ -131,7 +142,7 @@ class Network(nn.Module):
 
     @use_compile.setter
     def use_compile(self, value: bool) -> None:
-        self._use_compile, self._compiled, self.state = bool(value), None, None
+        self._use_compile, self._compiled, self._plan, self.state = bool(value), None, None, None
 
     def generator(self, device: torch.device | str | None = None) -> torch.Generator:
         """The network's seeded random generator on ``device`` (default: the network's)."""
@@ -159,7 +170,7 @@ class Network(nn.Module):
         if not isinstance(layer, NeuronGroup):
             raise NetworkError(f"layer {name!r}: expected a NeuronGroup, got {type(layer).__name__}")
         self.layers[name] = layer.to(self.device)
-        self.state, self._compiled = None, None
+        self.state, self._compiled, self._plan = None, None, None
         return layer
 
     def add_connection(
@@ -202,7 +213,7 @@ class Network(nn.Module):
                     f"connection {name!r}: rule must be a LearningRule, got {type(learning_rule).__name__}"
                 )
             self.rules[name] = learning_rule.to(self.device)
-        self.state, self._compiled = None, None
+        self.state, self._compiled, self._plan = None, None, None
         return conn
 
     def add_monitor(self, name: str, monitor: str | Monitor, **params: Any) -> Monitor:
@@ -275,7 +286,7 @@ class Network(nn.Module):
         suppressed = {k: self._clamp(k, v, time, batch, "suppress") for k, v in (suppress or {}).items()}
         reward_at = self._reward(reward, time, batch)
         ctx = Context(dt=self.dt, learning=self.training and learning, generator=self.generator())
-        plastic = [c for n, c in self._connection_items() if n in self.rules or c.weight_decay]
+        plan = self._structure()
         advance = self._steps
         if self.use_compile:
             if self._compiled is None:
@@ -285,7 +296,7 @@ class Network(nn.Module):
             advance = self._compiled
         silence = {
             name: torch.zeros((batch, *layer.shape), device=device, dtype=dtype)
-            for name, layer in self._layer_items()
+            for name, layer in plan.layers
             if name not in external and name not in {t for _, t in self.edges.values()}
         }
         inputs_at = self._split_steps(external, set(external), time, silence)
@@ -295,7 +306,7 @@ class Network(nn.Module):
         steps = list(zip(inputs_at, clamps_at, suppressed_at, rewards_at, strict=True))
         # Weights change within a call: a monitor of a connection must see every step.
         chunk = 1 if any(m.target in self.connections for m in self.monitors.values()) else self.STEPS_PER_CALL
-        real_layers = {name for name, layer in self._layer_items() if layer.emits_real}
+        real_layers = {name for name, layer in plan.layers if layer.emits_real}
         watched = tuple(dict.fromkeys((m.target, v) for m in self.monitors.values() for v in m.variables))
         parts: StepParts = (state.spikes, state.traces, state.layers, state.connections, state.delays, state.rules)
         for start in range(0, time, chunk):
@@ -310,8 +321,20 @@ class Network(nn.Module):
             for monitor in self.monitors.values():
                 monitor.record_steps({v: blocks[monitor.target, v] for v in monitor.variables})
         if ctx.learning:
-            for conn in plastic:
+            for conn in plan.plastic:
                 conn.renormalize()
+
+    def _structure(self) -> _Plan:
+        """The layers, connections and rules in the order a step visits them (cached)."""
+        if self._plan is None:
+            edges = [(n, self._connection(n), s, t) for n, (s, t) in self.edges.items()]
+            self._plan = _Plan(
+                layers=self._layer_items(),
+                edges=edges,
+                rules=[(n, cast(LearningRule, r), self._connection(n), *self.edges[n]) for n, r in self.rules.items()],
+                plastic=[c for n, c, _, _ in edges if n in self.rules or c.weight_decay],
+            )
+        return self._plan
 
     def _stepped(self, masks: dict[str, Tensor]) -> set[str]:
         """The layers whose mask has a time dimension (``[time, batch, *shape]``)."""
@@ -327,17 +350,20 @@ class Network(nn.Module):
         """Advance through ``steps`` (each: inputs, clamps, suppressions, reward).
 
         Returns the new state's parts, per watched ``(target, variable)`` its value after each step
-        (for the monitors), and the parts after every step. Several steps per call spread a
-        compiled call's fixed cost. The per-step values are returned, even if unused, because as
-        separate buffers they keep compiled code from recomputing a chain of earlier steps inside
-        each step's loops over the weights (twice as slow).
+        (for the monitors), and, when compiled, the parts after every step and every layer's
+        spikes. Several steps per call spread a compiled call's fixed cost. The per-step values
+        are returned, though unused, because as separate buffers they keep compiled code from
+        recomputing a chain of earlier steps inside each step's loops over the weights (twice as
+        slow).
         """
-        wanted = dict.fromkeys([*watched, *((name, "s") for name in self.layers)])
+        compiling = torch.compiler.is_compiling()
+        wanted = dict.fromkeys([*watched, *((name, "s") for name in self.layers if compiling)])
         seen: dict[tuple[str, str], list[Tensor]] = {key: [] for key in wanted}
         every: list[StepParts] = []
         for now, forced, quiet, reward in steps:
             parts = self._step(*parts, now, forced, quiet, reward, ctx)
-            every.append(parts)
+            if compiling:
+                every.append(parts)
             for target, variable in wanted:
                 seen[target, variable].append(self._value(parts, target, variable))
         return parts, seen, every
@@ -383,12 +409,12 @@ class Network(nn.Module):
         Apart from learned tensors (weights, adaptive thresholds), which change in place, it
         only reads its arguments, so ``torch.compile`` can fuse it whole (``compile=True``).
         """
+        plan = self._structure()
         layers, connections, delays = dict(layers), dict(connections), dict(delays)
         batch = next(iter(spikes.values())).shape[0]
         delivered: dict[str, Tensor] = {}
         drive: dict[str, Tensor] = {}
-        for name, (source, target) in self.edges.items():
-            conn = self._connection(name)
+        for name, conn, source, target in plan.edges:
             pre = spikes[source]
             if conn.delay:
                 line = delays[name]
@@ -402,8 +428,8 @@ class Network(nn.Module):
             drive[target] = out if target not in drive else drive[target] + out
         new_spikes: dict[str, Tensor] = {}
         new_traces: dict[str, Tensor | None] = {}
-        drive_dtype = self._anchor.dtype
-        for name, layer in self._layer_items():
+        as_float = self._anchor.dtype if self.use_compile else None
+        for name, layer in plan.layers:
             x = drive.get(name)
             if name in external:
                 x = external[name] if x is None else x + external[name]
@@ -414,22 +440,20 @@ class Network(nn.Module):
             if name in suppressed:
                 quiet = suppressed[name]
                 s = s & ~quiet if s.dtype == torch.bool else torch.where(quiet, torch.zeros_like(s), s)
-            if self.use_compile and s.dtype == torch.bool:
-                s = s.to(drive_dtype)  # compiled loops load floats much faster than booleans
+            if as_float is not None and s.dtype == torch.bool:
+                s = s.to(as_float)  # compiled loops load floats much faster than booleans
             new_spikes[name] = s
             trace = traces[name]
             new_traces[name] = None if trace is None else layer.update_trace(trace, s, self.dt)
         if ctx.learning:
             rules = dict(rules)
-            for name, rule in self.rules.items():
-                source, target = self.edges[name]
+            for name, rule, conn, source, target in plan.rules:
                 arrived = Activity(delivered[name], traces[source], layers[source])
                 fired = Activity(new_spikes[target], new_traces[target], layers[target])
-                rules[name] = cast(LearningRule, rule)(self._connection(name), arrived, fired, rules[name], ctx, reward)
-            for name, conn in self._connection_items():
-                if name in self.rules or conn.weight_decay:
-                    conn.decay_weights(self.dt)
-                    conn.constrain()
+                rules[name] = rule(conn, arrived, fired, rules[name], ctx, reward)
+            for conn in plan.plastic:
+                conn.decay_weights(self.dt)
+                conn.constrain()
         return new_spikes, new_traces, layers, connections, delays, rules
 
     def state_tensors(self) -> dict[str, Tensor]:
@@ -571,7 +595,7 @@ class Network(nn.Module):
     def _apply(self, fn: Callable[[Tensor], Tensor], *args: Any, **kwargs: Any) -> Network:
         """Move the transient state along with the modules (``.to(device)``, ``.double()``, ...)."""
         super()._apply(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
-        self._compiled = None  # compiled for the old device and dtype
+        self._compiled, self._plan = None, None  # compiled for the old device and dtype
         if self.state is not None:
             s = self.state
 
