@@ -1,11 +1,11 @@
 """Where a batch-1 step of the Diehl & Cook network spends its time.
 
-    python benchmarks/diehl_cook_step.py --n-neurons 100
+    python benchmarks/diehl_cook_step.py --n-neurons 100 [--compile]
 
 Runs 250-step digits of random Poisson input (about 2 % of inputs active per step, like MNIST at
 the experiment's rates) with learning on, prints the time per step and the most frequent tensor
 operations per step from torch's profiler: at batch 1 their count, not their arithmetic, sets
-the pace.
+the pace. ``--compile`` times the steps fused with ``torch.compile`` (``Network(compile=True)``).
 """
 
 from __future__ import annotations
