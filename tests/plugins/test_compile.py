@@ -1,5 +1,7 @@
 """``Network(compile=True)``: the fused step gives the eager step's results."""
 
+import copy
+import io
 import shutil
 
 import pytest
@@ -40,9 +42,16 @@ def test_compiled_steps_give_the_eager_results(plugins):
     torch.testing.assert_close(fused["v"], seen["v"], rtol=0, atol=1e-4)
     torch.testing.assert_close(compiled.connections["X->Ae"].weight, eager.connections["X->Ae"].weight)
     torch.testing.assert_close(compiled.layers["Ae"].theta, eager.layers["Ae"].theta)
-    assert not torch.equal(
-        eager.connections["X->Ae"].weight, diehl_cook_2015(64, 10, seed=3).connections["X->Ae"].weight
-    )
+    initial = diehl_cook_2015(n_inputs=64, n_neurons=10, seed=3, plugins=plugins).connections["X->Ae"].weight
+    assert not torch.equal(eager.connections["X->Ae"].weight, initial)  # it learned
+    copied = copy.deepcopy(compiled)  # copies and pickles leave the compiled code behind
+    assert copied.use_compile
+    assert torch.equal(copied.connections["X->Ae"].weight, compiled.connections["X->Ae"].weight)
+    saved = io.BytesIO()
+    torch.save(compiled, saved)
+    saved.seek(0)
+    loaded = torch.load(saved, weights_only=False)
+    assert torch.equal(loaded.layers["Ae"].theta, compiled.layers["Ae"].theta)
 
 
 def test_the_run_table_switches_compilation_on(plugins):

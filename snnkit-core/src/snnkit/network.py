@@ -592,6 +592,13 @@ class Network(nn.Module):
         if name in taken:
             raise NetworkError(f"a {what} named {name!r} already exists")
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle (and deep-copy) without the compiled steps, which the next run compiles again,
+        and without the plugin manager: a copy looks names up in the process-wide one."""
+        state = self.__dict__.copy()
+        state["_compiled"], state["_plan"], state["_plugins"] = None, None, None
+        return state
+
     def _apply(self, fn: Callable[[Tensor], Tensor], *args: Any, **kwargs: Any) -> Network:
         """Move the transient state along with the modules (``.to(device)``, ``.double()``, ...)."""
         super()._apply(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
