@@ -74,7 +74,7 @@ class Network(nn.Module):
             plugin manager loaded from entry points.
         compile: fuse the steps with ``torch.compile``: propagation, neurons, learning rules and
             bounds, ten steps per call. At batch 1 on a CPU a step is mostly per-operation overhead,
-            which this removes (Diehl & Cook's network: about 4 times faster). Each new batch size,
+            which this removes (Diehl & Cook's network: about 5 times faster). Each new batch size,
             learning mode or set of inputs and clamps compiles once (tens of seconds; needs a C++
             compiler on a CPU). Results match the uncompiled steps to float rounding; code that
             ``torch.compile`` cannot trace runs uncompiled. Components are not re-checked between
