@@ -291,7 +291,7 @@ class Network(nn.Module):
         if self.use_compile:
             if self._compiled is None:
                 # Components are not guarded (a tenth of a step's time): adding one forgets the compiled steps.
-                options = {
+                options: dict[str, str | int | bool | Callable[..., Any]] = {
                     "guard_filter_fn": torch.compiler.skip_guard_on_all_nn_modules_unsafe,
                     # Time C++ and library kernels for the matrix products and keep the faster (a
                     # tenth of a Diehl & Cook step: the 1 x 784 x 100 product is too small for BLAS).
