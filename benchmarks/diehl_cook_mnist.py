@@ -57,7 +57,9 @@ def run_snnkit(args: argparse.Namespace) -> dict[str, object]:
     return {
         "train_samples_per_s": args.train_samples / (trained - start),
         # without the first 100 (compiling): the rate of a long run
-        "train_samples_per_s_after_100": (train_units - warm_units) * args.batch_size / (trained - marks["warm"]),
+        "train_samples_per_s_after_100": (train_units - warm_units)
+        * args.batch_size
+        / (trained - marks.get("warm", start)),
         "test_samples_per_s": args.test_samples / max(end - trained, 1e-9),
         **{k: v for k, v in result.metrics.items() if k.startswith("test_accuracy")},
     }

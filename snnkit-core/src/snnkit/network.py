@@ -300,10 +300,11 @@ class Network(nn.Module):
                 }
                 self._compiled = torch.compile(self._steps, dynamic=False, options=options)
             advance = self._compiled
+        driven = {target for *_, target in plan.edges}
         silence = {
             name: torch.zeros((batch, *layer.shape), device=device, dtype=dtype)
             for name, layer in plan.layers
-            if name not in external and name not in {t for _, t in self.edges.values()}
+            if name not in external and name not in driven
         }
         inputs_at = self._split_steps(external, set(external), time, silence)
         clamps_at = self._split_steps(clamps, self._stepped(clamps), time)
