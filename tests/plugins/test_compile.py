@@ -17,16 +17,16 @@ def _run(compiled: bool, plugins) -> tuple[torch.nn.Module, dict[str, torch.Tens
     net = diehl_cook_2015(n_inputs=64, n_neurons=10, inh=60.0, seed=3, plugins=plugins)
     net.use_compile = compiled
     net.add_monitor("ae", "state", target="Ae", variables=["s", "v"])
-    inputs = torch.rand(3, 20, 1, 64, generator=torch.Generator().manual_seed(1)) < 0.15
+    inputs = torch.rand(3, 30, 1, 64, generator=torch.Generator().manual_seed(1)) < 0.15
     spikes, potentials = [], []
     for x in inputs:  # three "samples" with learning on, each from a fresh state
         net.reset_state()
-        net.run({"X": x}, 20)
+        net.run({"X": x}, 30)  # one call of Network.STEPS_PER_CALL (25) steps and one of 5
         spikes.append(net.monitors["ae"].get("s"))
         potentials.append(net.monitors["ae"].get("v"))
     net.eval()
     net.reset_state()
-    net.run({"X": inputs[0, :15]}, 15)  # learning off; 15 steps is one call of 10 and one of 5
+    net.run({"X": inputs[0, :15]}, 15)  # learning off
     spikes.append(net.monitors["ae"].get("s"))
     potentials.append(net.monitors["ae"].get("v"))
     return net, {"s": torch.cat(spikes), "v": torch.cat(potentials)}

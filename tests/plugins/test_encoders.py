@@ -46,6 +46,19 @@ def test_poisson_rates_follow_intensity_and_spikes_spread_uniformly(plugins):
         encoder(torch.tensor([[-1.0]]), 10)
 
 
+def test_poisson_trains_near_one_spike_per_step_keep_exact_counts_and_uniform_steps(plugins):
+    # mean 15 spikes in 20 steps: most draws of a step collide with a taken one and are redrawn
+    encoder = plugins.build("encoders", "poisson", max_rate=750.0)
+    spikes = encoder(torch.ones(20000, 1), 20, generator=torch.Generator().manual_seed(3))
+    counts = spikes.sum(0).flatten().double()
+    k = torch.arange(20, dtype=torch.float64)
+    pmf = torch.exp(k * math.log(15.0) - 15.0 - torch.lgamma(k + 1))
+    capped_mean = (k * pmf).sum() + 20 * (1 - pmf.sum())  # E[min(N, 20)], N ~ Poisson(15)
+    assert counts.mean().item() == pytest.approx(capped_mean.item(), abs=0.05)
+    per_step = spikes.double().mean(dim=(1, 2))
+    assert torch.allclose(per_step, torch.full_like(per_step, capped_mean.item() / 20), atol=0.015)
+
+
 def test_bernoulli_probability_per_step(plugins):
     spikes = plugins.build("encoders", "bernoulli", max_prob=0.5)(
         torch.full((10000, 1), 0.4), 20, generator=torch.Generator()

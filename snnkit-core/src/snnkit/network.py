@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import torch
 from torch import Tensor, nn
@@ -53,6 +53,26 @@ class NetworkState:
     time: int = 0  # steps simulated since the last reset
 
 
+class _Drive(NamedTuple):
+    """What a run feeds its steps: external inputs, clamps and suppressions by layer name, and the reward."""
+
+    inputs: dict[str, Tensor]
+    clamps: dict[str, Tensor]
+    suppressed: dict[str, Tensor]
+    reward: Tensor | None
+
+
+def _without(values: dict[str, Tensor], names: Container[str]) -> dict[str, Tensor]:
+    return {k: v for k, v in values.items() if k not in names}
+
+
+def _slice(part: Any, start: int, stop: int) -> Any:
+    """Steps ``start:stop`` of a ``[time, ...]`` tensor or of each in a dict; ``None`` stays."""
+    if isinstance(part, dict):
+        return {k: v[start:stop] for k, v in part.items()}
+    return None if part is None else part[start:stop]
+
+
 @dataclass(frozen=True)
 class _Plan:
     """The network's structure as a step walks it, built once instead of every step."""
@@ -73,12 +93,13 @@ class Network(nn.Module):
         plugins: where names such as ``"lif"`` are looked up; defaults to the process-wide
             plugin manager loaded from entry points.
         compile: fuse the steps with ``torch.compile``: propagation, neurons, learning rules and
-            bounds, ten steps per call. At batch 1 on a CPU a step is mostly per-operation overhead,
-            which this removes (Diehl & Cook's network: about 5 times faster). Each new batch size,
-            learning mode or set of inputs and clamps compiles once (tens of seconds; needs a C++
-            compiler on a CPU). Results match the uncompiled steps to float rounding; code that
-            ``torch.compile`` cannot trace runs uncompiled. Components are not re-checked between
-            calls: after changing one's settings, set ``use_compile`` again to recompile.
+            bounds, ``STEPS_PER_CALL`` (25) steps per call. At batch 1 on a CPU a step is mostly
+            per-operation overhead, which this removes (Diehl & Cook's network: about 7 times
+            faster). Each new batch size, learning mode or set of inputs and clamps compiles once
+            (tens of seconds; needs a C++ compiler on a CPU). Results match the uncompiled steps to
+            float rounding; code that ``torch.compile`` cannot trace runs uncompiled. Components
+            are not re-checked between calls: after changing one's settings, set ``use_compile``
+            again to recompile.
 
     >>> net = Network(dt=1.0, seed=0)
     >>> net.add_layer("in", "input", 100)  # doctest: +SKIP
@@ -94,7 +115,7 @@ class Network(nn.Module):
     _anchor: Tensor
 
     #: Steps advanced per call of the (compiled) step loop; monitors still see every step.
-    STEPS_PER_CALL = 10
+    STEPS_PER_CALL = 25
 
     def __init__(
         self,
@@ -284,7 +305,6 @@ class Network(nn.Module):
         }
         clamps = {k: self._clamp(k, v, time, batch) for k, v in (clamp or {}).items()}
         suppressed = {k: self._clamp(k, v, time, batch, "suppress") for k, v in (suppress or {}).items()}
-        reward_at = self._reward(reward, time, batch)
         ctx = Context(dt=self.dt, learning=self.training and learning, generator=self.generator())
         plan = self._structure()
         advance = self._steps
@@ -293,10 +313,6 @@ class Network(nn.Module):
                 # Components are not guarded (a tenth of a step's time): adding one forgets the compiled steps.
                 options: dict[str, str | int | bool | Callable[..., Any]] = {
                     "guard_filter_fn": torch.compiler.skip_guard_on_all_nn_modules_unsafe,
-                    # Time C++ and library kernels for the matrix products and keep the faster (a
-                    # tenth of a Diehl & Cook step: the 1 x 784 x 100 product is too small for BLAS).
-                    "max_autotune": True,
-                    "max_autotune_gemm_backends": "CPP,ATEN",
                 }
                 self._compiled = torch.compile(self._steps, dynamic=False, options=options)
             advance = self._compiled
@@ -306,27 +322,27 @@ class Network(nn.Module):
             for name, layer in plan.layers
             if name not in external and name not in driven
         }
-        inputs_at = self._split_steps(external, set(external), time, silence)
-        clamps_at = self._split_steps(clamps, self._stepped(clamps), time)
-        suppressed_at = self._split_steps(suppressed, self._stepped(suppressed), time)
-        rewards_at = [reward_at(step) if ctx.learning else None for step in range(time)]
-        steps = list(zip(inputs_at, clamps_at, suppressed_at, rewards_at, strict=True))
+        # What changes from step to step is sliced per call ([steps, ...]); the rest is passed as is.
+        stepped = _Drive(external, self._stepped(clamps), self._stepped(suppressed), None)
+        fixed = _Drive(silence, _without(clamps, stepped.clamps), _without(suppressed, stepped.suppressed), None)
+        if ctx.learning and reward is not None:
+            r = self._reward(reward, time, batch)
+            if r.dim() == 2:
+                stepped = stepped._replace(reward=r)
+            else:
+                fixed = fixed._replace(reward=r)
         # Weights change within a call: a monitor of a connection must see every step.
         chunk = 1 if any(m.target in self.connections for m in self.monitors.values()) else self.STEPS_PER_CALL
-        real_layers = {name for name, layer in plan.layers if layer.emits_real}
         watched = tuple(dict.fromkeys((m.target, v) for m in self.monitors.values() for v in m.variables))
         parts: StepParts = (state.spikes, state.traces, state.layers, state.connections, state.delays, state.rules)
         for start in range(0, time, chunk):
-            block = steps[start : start + chunk]
-            parts, seen, _ = advance(parts, block, ctx, watched)
+            block = _Drive(*(_slice(part, start, start + chunk) for part in stepped))
+            steps = min(chunk, time - start)
+            parts, recorded, _ = advance(parts, block, fixed, steps, ctx, watched)
             state.spikes, state.traces, state.layers, state.connections, state.delays, state.rules = parts
-            state.time += len(block)
-            blocks = {key: torch.stack(seen[key]) for key in watched}
-            for (target, variable), values in blocks.items():
-                if variable == "s" and values.dtype != torch.bool and target not in real_layers:
-                    blocks[target, variable] = values != 0  # compiled steps keep spikes as 0/1 floats
+            state.time += steps
             for monitor in self.monitors.values():
-                monitor.record_steps({v: blocks[monitor.target, v] for v in monitor.variables})
+                monitor.record_steps({v: recorded[monitor.target, v] for v in monitor.variables})
         if ctx.learning:
             for conn in plan.plastic:
                 conn.renormalize()
@@ -343,37 +359,50 @@ class Network(nn.Module):
             )
         return self._plan
 
-    def _stepped(self, masks: dict[str, Tensor]) -> set[str]:
-        """The layers whose mask has a time dimension (``[time, batch, *shape]``)."""
-        return {k for k, m in masks.items() if m.dim() == 2 + len(self._layer(k, "masked").shape)}
+    def _stepped(self, masks: dict[str, Tensor]) -> dict[str, Tensor]:
+        """The masks with a time dimension (``[time, batch, *shape]``)."""
+        return {k: m for k, m in masks.items() if m.dim() == 2 + len(self._layer(k, "masked").shape)}
 
     def _steps(
         self,
         parts: StepParts,
-        steps: list[tuple[Any, ...]],
+        block: _Drive,
+        fixed: _Drive,
+        steps: int,
         ctx: Context,
         watched: tuple[tuple[str, str], ...],
-    ) -> tuple[StepParts, dict[tuple[str, str], list[Tensor]], list[StepParts]]:
-        """Advance through ``steps`` (each: inputs, clamps, suppressions, reward).
+    ) -> tuple[StepParts, dict[tuple[str, str], Tensor], Any]:
+        """Advance ``steps`` steps, fed by ``block`` (its tensors are ``[steps, ...]``) and ``fixed``
+        (the same every step).
 
-        Returns the new state's parts, per watched ``(target, variable)`` its value after each step
-        (for the monitors), and, when compiled, the parts after every step and every layer's
-        spikes. Several steps per call spread a compiled call's fixed cost. The per-step values
-        are returned, though unused, because as separate buffers they keep compiled code from
-        recomputing a chain of earlier steps inside each step's loops over the weights (twice as
-        slow).
+        Returns the new state's parts, per watched ``(target, variable)`` its values after each
+        step (``[steps, ...]``, spikes as booleans, for the monitors), and, when compiled, the
+        spikes, traces and rule states after every step. Several steps per call spread a compiled
+        call's fixed cost. The per-step values are returned, though unused, because as separate
+        buffers they keep compiled code from recomputing a chain of earlier steps inside each
+        step's loops over the weights (twice as slow); the other parts need not be.
         """
         compiling = torch.compiler.is_compiling()
         wanted = dict.fromkeys([*watched, *((name, "s") for name in self.layers if compiling)])
         seen: dict[tuple[str, str], list[Tensor]] = {key: [] for key in wanted}
-        every: list[StepParts] = []
-        for now, forced, quiet, reward in steps:
+        every: list[tuple[dict[str, Tensor], dict[str, Tensor | None], dict[str, Any]]] = []
+        for t in range(steps):
+            now, forced, quiet = (
+                {**{k: v[t] for k, v in b.items()}, **f} for b, f in zip(block[:3], fixed[:3], strict=True)
+            )
+            reward = block.reward[t] if block.reward is not None else fixed.reward
             parts = self._step(*parts, now, forced, quiet, reward, ctx)
             if compiling:
-                every.append(parts)
+                every.append((parts[0], parts[1], parts[5]))  # what loops over weights read
             for target, variable in wanted:
                 seen[target, variable].append(self._value(parts, target, variable))
-        return parts, seen, every
+        recorded = {}
+        for target, variable in watched:
+            values = torch.stack(seen[target, variable])
+            if variable == "s" and values.dtype != torch.bool and not self._layer(target, "monitored").emits_real:
+                values = values != 0  # compiled steps keep spikes as 0/1 floats
+            recorded[target, variable] = values
+        return parts, recorded, (seen, every) if compiling else None
 
     def _value(self, parts: StepParts, target: str, variable: str) -> Tensor:
         """A monitorable variable in the state ``parts`` (as ``_step`` returns them)."""
@@ -387,15 +416,6 @@ class Network(nn.Module):
         if variable == "weight":
             return self._connection(target).weight.clone()  # changes in place
         return cast(Tensor, getattr(connections[target], variable))
-
-    @staticmethod
-    def _split_steps(
-        values: dict[str, Tensor], stepped: set[str], time: int, constant: dict[str, Tensor] | None = None
-    ) -> list[dict[str, Tensor]]:
-        """Per step, ``values`` with those named in ``stepped`` (``[time, ...]``) at that step."""
-        split = {k: v.unbind(0) for k, v in values.items() if k in stepped}
-        fixed = {**(constant or {}), **{k: v for k, v in values.items() if k not in stepped}}
-        return [{**{k: v[t] for k, v in split.items()}, **fixed} for t in range(time)]
 
     def _step(
         self,
@@ -542,16 +562,13 @@ class Network(nn.Module):
             raise ShapeError(f"{what} for layer {name!r}", " or ".join(map(str, allowed)), tuple(mask.shape))
         return mask.to(device=self.device, dtype=torch.bool)
 
-    def _reward(self, reward: float | Tensor | None, time: int, batch: int) -> Callable[[int], Tensor | None]:
-        if reward is None:
-            return lambda step: None
+    def _reward(self, reward: float | Tensor, time: int, batch: int) -> Tensor:
+        """The reward as ``[batch]`` (held for the run) or ``[time, batch]`` (per step)."""
         r = torch.as_tensor(reward, dtype=self._anchor.dtype, device=self.device)
         if r.dim() == 0:
             r = r.expand(batch)
-        if tuple(r.shape) == (batch,):
-            return lambda step: r
-        if tuple(r.shape) == (time, batch):
-            return lambda step: r[step]
+        if tuple(r.shape) in ((batch,), (time, batch)):
+            return r
         raise ShapeError("reward", f"() or ({batch},) or ({time}, {batch})", tuple(r.shape))
 
     def _variables(self, target: str) -> list[str]:

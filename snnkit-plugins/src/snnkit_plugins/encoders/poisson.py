@@ -35,18 +35,20 @@ class Poisson(Encoder):
         if (data < 0).any():
             raise ValueError("poisson encoder: data must be non-negative intensities")
         mean = data.float() * self.max_rate * time * dt / 1000.0
-        counts = torch.poisson(mean, generator=generator).clamp_max(time)
-        flat = counts.reshape(-1)
-        active = flat.nonzero().squeeze(1)  # most pixels of a digit are dark: draw steps for the others only
-        spikes = torch.zeros((time, flat.numel()), dtype=torch.bool, device=data.device)
-        if active.numel():
-            drawn = flat[active]
-            most = int(drawn.max())
-            keys = torch.rand((time, active.numel()), generator=generator, device=data.device)
-            # the steps of the `count` largest keys: `count` distinct steps, uniformly chosen
-            steps = keys.topk(most, dim=0).indices
-            taken = torch.arange(most, device=data.device)[:, None] < drawn
-            spikes[:, active] = torch.zeros_like(keys, dtype=torch.bool).scatter_(0, steps, taken)
+        goal = torch.poisson(mean, generator=generator).clamp_max(time).reshape(-1).long()
+        spikes = torch.zeros((time, goal.numel()), dtype=torch.bool, device=data.device)
+        # Each neuron's `goal` spikes fall on distinct, uniformly chosen steps: draw steps for the
+        # spikes still missing, until none is (a draw that hits a taken step is lost and drawn
+        # again). Nothing here favours any step, so every set of distinct steps is equally likely.
+        missing = goal
+        while True:
+            neurons = missing.nonzero().squeeze(1)  # most pixels of a digit are dark: none drawn
+            if not neurons.numel():
+                break
+            owners = torch.repeat_interleave(neurons, missing[neurons])
+            steps = torch.randint(0, time, (owners.numel(),), generator=generator, device=data.device)
+            spikes[steps, owners] = True
+            missing = goal - spikes.sum(0)
         spikes = spikes.reshape(time, *data.shape)
         return spikes
 
