@@ -36,19 +36,20 @@ class Poisson(Encoder):
             raise ValueError("poisson encoder: data must be non-negative intensities")
         mean = data.float() * self.max_rate * time * dt / 1000.0
         goal = torch.poisson(mean, generator=generator).clamp_max(time).reshape(-1).long()
-        spikes = torch.zeros((time, goal.numel()), dtype=torch.bool, device=data.device)
         # Each neuron's `goal` spikes fall on distinct, uniformly chosen steps: draw steps for the
         # spikes still missing, until none is (a draw that hits a taken step is lost and drawn
         # again). Nothing here favours any step, so every set of distinct steps is equally likely.
-        missing = goal
-        while True:
-            neurons = missing.nonzero().squeeze(1)  # most pixels of a digit are dark: none drawn
-            if not neurons.numel():
-                break
-            owners = torch.repeat_interleave(neurons, missing[neurons])
+        taken = torch.zeros((goal.numel(), time), dtype=torch.bool, device=data.device)
+        neurons = goal.nonzero().squeeze(1)  # most pixels of a digit are dark: none drawn
+        missing = goal[neurons]
+        while neurons.numel():
+            owners = torch.repeat_interleave(neurons, missing)
             steps = torch.randint(0, time, (owners.numel(),), generator=generator, device=data.device)
-            spikes[steps, owners] = True
-            missing = goal - spikes.sum(0)
+            taken[owners, steps] = True
+            missing = goal[neurons] - taken[neurons].sum(1)
+            left = missing > 0
+            neurons, missing = neurons[left], missing[left]
+        spikes = taken.T.contiguous()
         spikes = spikes.reshape(time, *data.shape)
         return spikes
 

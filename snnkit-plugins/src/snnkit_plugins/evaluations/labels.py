@@ -71,14 +71,14 @@ class AllActivity(AssignLabels):
     """
 
     def scores(self, counts: Tensor) -> Tensor:
+        members = self._members()
+        return counts.float() @ members / members.sum(0).clamp_min(1)  # classes without neurons: 0
+
+    def _members(self) -> Tensor:
+        """``[neurons, classes]``: 1 where the neuron is assigned to the class (one product per
+        prediction instead of a loop over the classes)."""
         assignments, rates = self._fitted()
-        n_classes = rates.shape[0]
-        scores = torch.zeros(counts.shape[0], n_classes)
-        for c in range(n_classes):
-            members = assignments == c
-            if members.any():
-                scores[:, c] = counts[:, members].float().mean(1)
-        return scores
+        return (assignments[:, None] == torch.arange(rates.shape[0], device=assignments.device)).float()
 
     def predict(self, counts: Tensor, sequences: Sequence[Tensor] | None = None) -> Tensor:
         best, label = self.scores(counts).max(1)
@@ -97,15 +97,10 @@ class ProportionWeighting(AllActivity):
     """
 
     def scores(self, counts: Tensor) -> Tensor:
-        assignments, rates = self._fitted()
+        _, rates = self._fitted()
         proportions = rates / rates.sum(0, keepdim=True).clamp_min(1e-12)  # [classes, neurons]
-        n_classes = rates.shape[0]
-        scores = torch.zeros(counts.shape[0], n_classes)
-        for c in range(n_classes):
-            members = assignments == c
-            if members.any():
-                scores[:, c] = (counts[:, members].float() * proportions[c, members]).sum(1) / members.sum()
-        return scores
+        members = self._members()
+        return counts.float() @ (members * proportions.T) / members.sum(0).clamp_min(1)
 
 
 class NGram(Evaluation):
