@@ -115,3 +115,44 @@ def test_resumed_training_equals_an_uninterrupted_run(plugins, mnist_env, tmp_pa
     a, b = rec.open(tmp_path / "full.h5").checkpoint(), rec.open(tmp_path / "part.h5").checkpoint()
     for key in a["network"]:
         assert torch.equal(a["network"][key], b["network"][key]), key
+
+
+def test_supervision_forces_the_label_groups_neurons_at_the_clamp_rate():
+    from snnkit_plugins.pipelines.dataset import DatasetPipeline
+
+    pipeline = DatasetPipeline(supervised=True, clamp_rate=50.0)
+    pipeline.n_classes = 10
+    labels = torch.tensor([3, 7, 3])
+    forced = pipeline._teacher(labels, 40, 2000, 1.0, torch.Generator().manual_seed(0))
+    assert forced.shape == (2000, 3, 40)
+    fired = forced.any(0)
+    assert fired[0].nonzero().flatten().tolist() == [12, 13, 14, 15]  # class 3: neurons 12-15 of 40
+    assert fired[1].nonzero().flatten().tolist() == [28, 29, 30, 31]
+    assert forced[:, 0, 12:16].float().mean().item() == pytest.approx(0.05, rel=0.1)  # 50 Hz at 1 ms
+    one = DatasetPipeline(supervised=True, clamp_rate=1000.0, clamp_neurons=1)
+    one.n_classes = 10
+    forced = one._teacher(labels, 40, 5, 1.0, torch.Generator().manual_seed(0))
+    assert forced.all(0).sum(1).tolist() == [1, 1, 1]  # one neuron, forced at every step
+    assert all(4 * c <= int(forced[0, b].nonzero()) < 4 * c + 4 for b, c in enumerate(labels.tolist()))
+    with pytest.raises(ValueError, match="clamp_rate"):
+        DatasetPipeline(clamp_rate=0.0)
+
+
+def test_supervised_training_teaches_each_group_its_class(plugins, mnist_env, tmp_path):
+    settings = [
+        "model.n_neurons=20",
+        "pipeline.supervised=true",
+        "pipeline.clamp_rate=100.0",
+        "pipeline.train_samples=64",
+        "pipeline.test_samples=0",
+        "pipeline.assign_every=64",
+        "run.batch_size=16",
+        "run.time=40",
+        "run.compile=false",
+        f'run.output="{tmp_path / "supervised.h5"}"',
+    ]
+    result = run_experiment(load_experiment("mnist-diehl-cook", plugins, settings), plugins)
+    assert result.status == "complete"
+    _, assignments = rec.open(tmp_path / "supervised.h5").arrays()["assignments"]
+    groups = torch.arange(20) // 2  # two neurons per class
+    assert (torch.as_tensor(assignments[-1]) == groups).float().mean() >= 0.8  # chance: 0.1

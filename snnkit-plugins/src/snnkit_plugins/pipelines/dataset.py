@@ -61,9 +61,15 @@ class DatasetPipeline(Pipeline):
     activity of the last ``window`` training samples; the running training accuracy of each is
     measured on the next interval before it is fitted again (metrics ``accuracy.<evaluation>``).
     After training, the readouts are fitted on the last ``window`` training samples and score the
-    test samples: metrics ``test_accuracy.<evaluation>`` on the last unit. With ``supervised``,
-    a class-specific group of output neurons (the output layer split evenly over the classes) is
-    forced to spike during training, as in BindsNET's supervised MNIST example.
+    test samples: metrics ``test_accuracy.<evaluation>`` on the last unit.
+
+    With ``supervised``, the labels teach by forced spikes, as in BindsNET's supervised MNIST
+    example: the output layer is split evenly over the classes, and while training the neurons of
+    the sample's class group (or ``clamp_neurons`` of them, chosen at random per sample) are forced
+    to spike at random steps at ``clamp_rate`` Hz. BindsNET forces one neuron at every step
+    (``clamp_neurons = 1``, ``clamp_rate = 1000`` at 1 ms); forced that often, STDP writes each
+    digit over the neuron's weights. The default, the whole group at 5 Hz, learned best of the
+    settings measured (benchmarks/README.md), though none beat unsupervised learning.
 
     Args:
         train_samples: training samples per epoch; ``None`` uses the whole training set.
@@ -75,7 +81,9 @@ class DatasetPipeline(Pipeline):
         min_spikes: fewest output spikes for a sample to count, 5.
         rate_increase: rate added (Hz) on each repetition of a silent sample, 32.
         max_retries: repetitions at most, 3.
-        supervised: clamp a class-specific group of output neurons during training.
+        supervised: force neurons of the sample's class group to spike while training.
+        clamp_rate: rate (Hz) of the forced spikes, 5.
+        clamp_neurons: neurons of the class group forced per sample; ``None`` (the default): all.
         input_layer: layer fed with the data; ``None`` asks the model (``input_layer``), else ``"X"``.
         output_layer: layer read out; ``None`` asks the model (``output_layer``), else ``"Ae"``.
 
@@ -98,15 +106,20 @@ class DatasetPipeline(Pipeline):
         rate_increase: float = 32.0,
         max_retries: int = 3,
         supervised: bool = False,
+        clamp_rate: float = 5.0,
+        clamp_neurons: int | None = None,
         input_layer: str | None = None,
         output_layer: str | None = None,
     ) -> None:
         if epochs < 1 or assign_every < 1 or window < 1:
             raise ValueError("epochs, assign_every and window must be at least 1")
+        if clamp_rate <= 0 or (clamp_neurons is not None and clamp_neurons < 1):
+            raise ValueError("clamp_rate must be a positive rate in Hz, clamp_neurons at least 1 (or None: all)")
         self.train_samples, self.epochs, self.test_samples = train_samples, epochs, test_samples
         self.evaluation_names, self.assign_every, self.window = list(evaluations), assign_every, window
         self.min_spikes, self.rate_increase, self.max_retries = min_spikes, rate_increase, max_retries
         self.supervised, self.input_layer, self.output_layer = supervised, input_layer, output_layer
+        self.clamp_rate, self.clamp_neurons = clamp_rate, clamp_neurons
         self.evaluations: dict[str, Evaluation] = {}
         self.train_counts: list[Tensor] = []
         self.train_labels: list[Tensor] = []
@@ -139,6 +152,11 @@ class DatasetPipeline(Pipeline):
         self.train = context.dataset
         self.test = context.load_dataset(train=False) if self.test_samples != 0 else None
         self.n_classes = len(getattr(self.train, "classes", [])) or int(self.train.labels.max()) + 1
+        if self.supervised and network.layers[self.output_layer].size < self.n_classes:
+            raise SnnkitError(
+                f"supervised training needs at least one output neuron per class: {self.output_layer!r} has "
+                f"{network.layers[self.output_layer].size} for {self.n_classes} classes"
+            )
         self.evaluations = {name: network.plugins.build("evaluations", name) for name in self.evaluation_names}
         self.hits = self.hits or dict.fromkeys(self.evaluations, 0)
         self.recorder = context.recorder
@@ -200,11 +218,9 @@ class DatasetPipeline(Pipeline):
         data = data.reshape(data.shape[0], *input_shape).to(network.device)
         clamp = None
         if labels is not None:
-            group = network.layers[self.output_layer].size // self.n_classes
-            mask = torch.zeros(len(labels), network.layers[self.output_layer].size, dtype=torch.bool)
-            for row, label in enumerate(labels.tolist()):
-                mask[row, label * group : (label + 1) * group] = True
-            clamp = {self.output_layer: mask.reshape(len(labels), *network.layers[self.output_layer].shape)}
+            layer = network.layers[self.output_layer]
+            forced = self._teacher(labels, layer.size, context.time, context.dt, context.generator)
+            clamp = {self.output_layer: forced.reshape(context.time, len(labels), *layer.shape)}
         try:
             for attempt in range(self.max_retries + 1):
                 if base_rate is not None:
@@ -221,6 +237,22 @@ class DatasetPipeline(Pipeline):
                 encoder.max_rate = base_rate  # type: ignore[attr-defined]
         sequences = self.monitor.sequences() if any(e.needs_sequences for e in self.evaluations.values()) else []
         return counts, sequences
+
+    def _teacher(self, labels: Tensor, size: int, time: int, dt: float, generator: torch.Generator) -> Tensor:
+        """Supervision: ``[time, batch, size]``, true where an output neuron is forced to spike.
+
+        The output neurons are split evenly over the classes; for each sample its class's group
+        (or ``clamp_neurons`` of it, chosen at random) is forced at random steps at ``clamp_rate`` Hz.
+        """
+        group = size // self.n_classes
+        chosen = torch.zeros(len(labels), size, dtype=torch.bool)
+        for row, label in enumerate(labels.tolist()):
+            picked = torch.arange(group)
+            if self.clamp_neurons is not None:
+                picked = torch.randperm(group, generator=generator)[: self.clamp_neurons]
+            chosen[row, label * group + picked] = True
+        steps = torch.rand((time, *chosen.shape), generator=generator) < self.clamp_rate * dt / 1000.0
+        return chosen & steps
 
     def _after_training_batch(self, counts: Tensor, labels: Tensor, sequences: list[Tensor]) -> dict[str, float]:
         metrics: dict[str, float] = {}
