@@ -163,7 +163,7 @@ class Network(nn.Module):
 
     @use_compile.setter
     def use_compile(self, value: bool) -> None:
-        self._use_compile, self._compiled, self._plan, self.state = bool(value), None, None, None
+        self._use_compile, self._compiled, self.state = bool(value), None, None
 
     def generator(self, device: torch.device | str | None = None) -> torch.Generator:
         """The network's seeded random generator on ``device`` (default: the network's)."""
@@ -383,8 +383,7 @@ class Network(nn.Module):
         step's loops over the weights (twice as slow); the other parts need not be.
         """
         compiling = torch.compiler.is_compiling()
-        wanted = dict.fromkeys([*watched, *((name, "s") for name in self.layers if compiling)])
-        seen: dict[tuple[str, str], list[Tensor]] = {key: [] for key in wanted}
+        seen: dict[tuple[str, str], list[Tensor]] = {key: [] for key in watched}
         every: list[tuple[dict[str, Tensor], dict[str, Tensor | None], dict[str, Any]]] = []
         for t in range(steps):
             now, forced, quiet = (
@@ -394,7 +393,7 @@ class Network(nn.Module):
             parts = self._step(*parts, now, forced, quiet, reward, ctx)
             if compiling:
                 every.append((parts[0], parts[1], parts[5]))  # what loops over weights read
-            for target, variable in wanted:
+            for target, variable in watched:
                 seen[target, variable].append(self._value(parts, target, variable))
         recorded = {}
         for target, variable in watched:
@@ -402,7 +401,7 @@ class Network(nn.Module):
             if variable == "s" and values.dtype != torch.bool and not self._layer(target, "monitored").emits_real:
                 values = values != 0  # compiled steps keep spikes as 0/1 floats
             recorded[target, variable] = values
-        return parts, recorded, (seen, every) if compiling else None
+        return parts, recorded, every if compiling else None
 
     def _value(self, parts: StepParts, target: str, variable: str) -> Tensor:
         """A monitorable variable in the state ``parts`` (as ``_step`` returns them)."""
@@ -414,7 +413,7 @@ class Network(nn.Module):
                 return cast(Tensor, traces[target])
             return cast(Tensor, getattr(layers[target], variable))
         if variable == "weight":
-            return self._connection(target).weight.clone()  # changes in place
+            return self._connection(target).weight  # changes in place: _steps stacks (copies) it at once
         return cast(Tensor, getattr(connections[target], variable))
 
     def _step(
@@ -626,7 +625,7 @@ class Network(nn.Module):
     def _apply(self, fn: Callable[[Tensor], Tensor], *args: Any, **kwargs: Any) -> Network:
         """Move the transient state along with the modules (``.to(device)``, ``.double()``, ...)."""
         super()._apply(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
-        self._compiled, self._plan = None, None  # compiled for the old device and dtype
+        self._compiled = None  # compiled for the old device and dtype
         if self.state is not None:
             s = self.state
 
