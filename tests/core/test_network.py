@@ -287,4 +287,4 @@ def test_connection_delay_holds_spikes_back_and_rules_see_them_when_they_arrive(
     assert net.monitors["out"].get("v").flatten().tolist() == [0, 0, 0, 0, 1, 0, 0, 0]  # 1 + 3 steps later
     assert seen == [False, False, False, False, True, False, False, False]
     net.double()  # the delay line moves with the network
-    assert net.state.delays["in->out"].dtype == torch.bool
+    assert net.state.delays["in->out"].dtype == torch.float64

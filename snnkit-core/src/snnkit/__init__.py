@@ -13,12 +13,14 @@ from snnkit.environments import ActionFunction, Environment, Transition
 from snnkit.errors import SnnkitError
 from snnkit.hookspecs import hookimpl
 from snnkit.learning import LearningRule
+from snnkit.losses import Loss
 from snnkit.monitors import Monitor
 from snnkit.network import Network, NetworkState
 from snnkit.neurons import NeuronGroup
 from snnkit.pipelines import Pipeline
 from snnkit.plugins import PluginManager, get_plugin_manager
 from snnkit.registry import Component, Registry
+from snnkit.surrogates import Surrogate, spike
 
 try:
     __version__ = version("snnkit-core")
@@ -34,6 +36,7 @@ __all__ = [
     "Encoder",
     "Environment",
     "LearningRule",
+    "Loss",
     "Monitor",
     "Network",
     "NetworkState",
@@ -43,8 +46,10 @@ __all__ = [
     "PluginManager",
     "Registry",
     "SnnkitError",
+    "Surrogate",
     "Transition",
     "any_nonzero",
     "get_plugin_manager",
     "hookimpl",
+    "spike",
 ]

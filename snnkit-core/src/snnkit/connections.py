@@ -19,12 +19,15 @@ class Connection(nn.Module, ABC):
 
     The contract (checked for any plugin by ``snnkit.testing.ConnectionContract``):
 
-    * ``weight`` is a tensor attribute (a buffer, or a parameter with ``requires_grad=False``)
-      that learning rules update in place; the update methods below do not switch autograd off
-      themselves (``Network.run`` already runs without it, and the per-call switch is measurable
-      in a simulation step).
-    * :meth:`forward` maps the source's spikes ``[batch, *source_shape]`` (boolean, or real values
-      from a ``real-input`` layer) to the input they deliver to the target ``[batch, *target_shape]``.
+    * ``weight`` is a tensor attribute (a buffer or a ``Parameter``) that learning rules update in
+      place; the update methods below do not switch autograd off themselves (``Network.run``
+      runs them without it, and the per-call switch is measurable in a simulation step). A
+      connection learned by gradient makes its weights ``Parameter``s with ``requires_grad``;
+      its :meth:`forward` must then be differentiable with respect to the weights and to the
+      incoming spikes, silent ones included (``torch.is_grad_enabled()`` tells it that a
+      gradient is wanted).
+    * :meth:`forward` maps the source's spikes ``[batch, *source_shape]`` (0.0/1.0 floats, booleans
+      from outside a network, or real values from a ``real-input`` layer) to the input they deliver to the target ``[batch, *target_shape]``.
       Transient state (e.g. running rates) is a ``NamedTuple`` from :meth:`initial_state`, owned by
       the network like a neuron's state.
     * ``delay`` (steps) holds every spike back for that many steps on top of the one-step delay

@@ -96,6 +96,16 @@ def snnkit_register_experiments(registry: Registry[Any]) -> None:
 
 
 @hookspec
+def snnkit_register_surrogates(registry: Registry[Any]) -> None:
+    """Add surrogate gradients for the spike's step function (``Surrogate`` subclasses)."""
+
+
+@hookspec
+def snnkit_register_losses(registry: Registry[Any]) -> None:
+    """Add losses for gradient training (``Loss`` subclasses)."""
+
+
+@hookspec
 def snnkit_register_commands(cli: Any) -> None:
     """Add commands to the ``snnkit`` command line; ``cli`` is its ``click.Group``.
 

@@ -5,13 +5,21 @@ Step semantics (the same for every network, whatever the order things were added
 each step of ``dt`` ms:
 
 1. every connection delivers its source layer's spikes **from the previous step** (a one-step
-   synaptic delay, plus the connection's own ``delay`` in steps if it has one);
+   synaptic delay, plus the connection's own ``delay`` in steps if it has one); with
+   ``zero_delay=True`` a connection without ``delay`` delivers its source's spikes of this same
+   step instead, layers being stepped in the order of their connections (which must not form a
+   cycle), and a connection with ``delay=d`` delivers those of ``d`` steps before;
 2. every layer integrates the delivered input plus any external input of this step and emits
    spikes (``clamp`` then forces spikes on where asked, and ``suppress`` removes them where asked);
 3. while learning, every learning rule updates its connection; then each plastic connection
    decays its weights (``weight_decay``) and re-applies its bounds (``norm`` is re-applied
    once, at the end of a learning ``run``);
 4. every monitor records.
+
+Spikes are 0.0/1.0 floats of the network's dtype in every mode. A run is *differentiable* when
+autograd is on and a learnable tensor (``requires_grad``) or an input needs a gradient: its steps
+then keep the autograd graph, monitors record values that carry it, and local plasticity (learning
+rules, adaptive thresholds) is frozen, since it changes tensors in place.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from snnkit.learning import LearningRule
 from snnkit.monitors import Monitor
 from snnkit.neurons import NeuronGroup, as_shape
 from snnkit.plugins import PluginManager, get_plugin_manager
+from snnkit.surrogates import Surrogate
 
 #: The state's parts as a step takes and returns them: spikes, traces, layer, connection, delay-line
 #: and rule states, each by name.
@@ -66,6 +75,15 @@ def _without(values: dict[str, Tensor], names: Container[str]) -> dict[str, Tens
     return {k: v for k, v in values.items() if k not in names}
 
 
+def _map_tensors(x: Any, fn: Callable[[Tensor], Tensor]) -> Any:
+    """``fn`` applied to a tensor or to each tensor of a ``NamedTuple``; anything else as is."""
+    if isinstance(x, Tensor):
+        return fn(x)
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return type(x)(*(_map_tensors(v, fn) for v in x))
+    return x
+
+
 def _slice(part: Any, start: int, stop: int) -> Any:
     """Steps ``start:stop`` of a ``[time, ...]`` tensor or of each in a dict; ``None`` stays."""
     if isinstance(part, dict):
@@ -77,8 +95,10 @@ def _slice(part: Any, start: int, stop: int) -> Any:
 class _Plan:
     """The network's structure as a step walks it, built once instead of every step."""
 
-    layers: list[tuple[str, NeuronGroup]]
-    edges: list[tuple[str, Connection, str, str]]  # name, connection, source, target
+    layers: list[tuple[str, NeuronGroup]]  # with zero_delay, sources before their targets
+    edges: list[tuple[str, Connection, str, str]]  # delivered from the previous step: name, connection, source, target
+    immediate: dict[str, list[tuple[str, Connection, str]]]  # zero_delay: per target, (name, connection, source)
+    lines: dict[str, int]  # per connection, the steps its delay line holds (0: none)
     rules: list[tuple[str, LearningRule, Connection, str, str]]
     plastic: list[Connection]  # connections whose weights change while learning
 
@@ -100,6 +120,14 @@ class Network(nn.Module):
             float rounding; code that ``torch.compile`` cannot trace runs uncompiled. Components
             are not re-checked between calls: after changing one's settings, set ``use_compile``
             again to recompile.
+        zero_delay: connections without a ``delay`` deliver their source's spikes in the same step
+            (BindsNET's ``one_step``; how snnTorch's and Norse's layers work), so a signal crosses
+            a deep feed-forward stack in one step instead of one step per layer; a connection with
+            ``delay=d`` delivers after ``d`` steps, which is how a recurrent connection (one that
+            closes a cycle) is written: a cycle of connections without delay is an error. Use it
+            for feed-forward networks trained by gradient or converted from other tools; keep the
+            default one-step delay for recurrent networks with local learning, where the order
+            in which layers were added must not matter.
 
     >>> net = Network(dt=1.0, seed=0)
     >>> net.add_layer("in", "input", 100)  # doctest: +SKIP
@@ -124,6 +152,7 @@ class Network(nn.Module):
         seed: int | None = None,
         plugins: PluginManager | None = None,
         compile: bool = False,
+        zero_delay: bool = False,
     ) -> None:
         super().__init__()
         if not dt > 0:
@@ -140,6 +169,7 @@ class Network(nn.Module):
         self._generators: dict[torch.device, torch.Generator] = {}
         self._compiled: Callable[..., Any] | None = None
         self._use_compile = compile
+        self.zero_delay = bool(zero_delay)
         self._plan: _Plan | None = None
         # Moves with .to(), so it tells the network's device and float dtype; not saved.
         self.register_buffer("_anchor", torch.empty(0), persistent=False)
@@ -173,11 +203,22 @@ class Network(nn.Module):
         return self._generators[device]
 
     def add_layer(
-        self, name: str, neuron: str | NeuronGroup, shape: int | tuple[int, ...] | None = None, **params: Any
+        self,
+        name: str,
+        neuron: str | NeuronGroup,
+        shape: int | tuple[int, ...] | None = None,
+        *,
+        surrogate: str | Surrogate | None = None,
+        **params: Any,
     ) -> NeuronGroup:
         """Add a layer of neurons: a plugin name with its ``shape`` and parameters, or a ``NeuronGroup``.
 
+        ``surrogate`` (a surrogate plugin name such as ``"fast-sigmoid"``, or a ``Surrogate``) is
+        the pseudo-derivative its spikes pass gradients through when the network trains by
+        gradient; only models with ``differentiable = True`` take one.
+
         >>> net.add_layer("exc", "lif", 100, tau_mem=50.0)  # doctest: +SKIP
+        >>> net.add_layer("hidden", "lif", 100, surrogate="atan")  # doctest: +SKIP
         """
         self._check_new_name(name, self.layers, "layer")
         if isinstance(neuron, str):
@@ -190,6 +231,16 @@ class Network(nn.Module):
                 raise ShapeError(f"layer {name!r}", as_shape(shape), getattr(layer, "shape", None))
         if not isinstance(layer, NeuronGroup):
             raise NetworkError(f"layer {name!r}: expected a NeuronGroup, got {type(layer).__name__}")
+        if surrogate is not None:
+            if not layer.differentiable:
+                raise NetworkError(
+                    f"layer {name!r}: {type(layer).__name__} neurons take no surrogate gradient (their spikes "
+                    "do not come from a threshold crossing); give surrogates to spiking layers such as 'lif'"
+                )
+            built = self.plugins.build("surrogates", surrogate)
+            if not isinstance(built, Surrogate):
+                raise NetworkError(f"layer {name!r}: surrogate must be a Surrogate, got {type(built).__name__}")
+            layer.surrogate = built
         self.layers[name] = layer.to(self.device)
         self.state, self._compiled, self._plan = None, None, None
         return layer
@@ -227,6 +278,12 @@ class Network(nn.Module):
             raise ShapeError(f"connection {name!r} target (layer {target!r})", tgt.shape, conn.target_shape)
         self.connections[name] = conn.to(self.device)
         self.edges[name] = (source, target)
+        if self.zero_delay:
+            try:
+                self._layer_order()
+            except NetworkError:
+                del self.connections[name], self.edges[name]
+                raise
         if rule is not None:
             learning_rule = self.plugins.build("learning_rules", rule)
             if not isinstance(learning_rule, LearningRule):
@@ -267,7 +324,6 @@ class Network(nn.Module):
         for monitor in self.monitors.values():
             monitor.reset()
 
-    @torch.no_grad()
     def run(
         self,
         inputs: Mapping[str, Tensor] | None,
@@ -276,9 +332,15 @@ class Network(nn.Module):
         reward: float | Tensor | None = None,
         clamp: Mapping[str, Tensor] | None = None,
         suppress: Mapping[str, Tensor] | None = None,
-        learning: bool = True,
+        learning: bool | None = None,
     ) -> None:
         """Simulate ``time`` steps, continuing from the current state.
+
+        The run is differentiable (see :attr:`differentiable`) when autograd is on and a
+        learnable tensor of the network or an input requires a gradient: monitors then record
+        values that carry the autograd graph, so a loss on them back-propagates through time to
+        weights, learnable neuron parameters and inputs. Wrap a run in ``torch.no_grad()`` to
+        simulate a network with learnable tensors without building a graph.
 
         Args:
             inputs: external input per layer name, ``[time, batch, *shape]``: spikes for ``input``
@@ -290,19 +352,68 @@ class Network(nn.Module):
                 or ``[*shape]`` of neurons forced to spike.
             suppress: like ``clamp``, neurons whose spikes are removed (after ``clamp``); the neuron
                 still updates its own state as if it had fired, only no spike leaves it.
-            learning: ``False`` freezes every plastic quantity for this run, as ``eval()`` does.
+            learning: local plasticity (learning rules, adaptive thresholds) in ``train()`` mode;
+                ``False`` freezes it for this run, as ``eval()`` does. By default it is on, except
+                in a differentiable run, where it is off (and asking for it is an error).
         """
         if not isinstance(time, int) or isinstance(time, bool) or time < 1:
             raise ValueError(f"time must be a positive number of steps, got {time!r}")
         inputs = dict(inputs or {})
+        differentiable = self.differentiable(inputs)
+        if differentiable and learning:
+            raise NetworkError(
+                "local learning rules change weights in place and cannot run in a differentiable run; "
+                "run local learning under torch.no_grad() and gradient training with learning=False"
+            )
+        with torch.set_grad_enabled(differentiable):
+            self._run(inputs, time, reward, clamp, suppress, learning is not False and not differentiable)
+
+    def differentiable(self, inputs: Mapping[str, Tensor] | None = None) -> bool:
+        """Whether a run now would be differentiable: autograd is on and a learnable tensor of the
+        network (a parameter with ``requires_grad``) or one of ``inputs`` needs a gradient."""
+        if not torch.is_grad_enabled():
+            return False
+        return any(p.requires_grad for p in self.parameters()) or any(
+            isinstance(x, Tensor) and x.requires_grad for x in (inputs or {}).values()
+        )
+
+    def learnable(self) -> dict[str, Tensor]:
+        """The tensors gradient training updates (``requires_grad``), by name, for an optimiser."""
+        return {name: p for name, p in self.named_parameters() if p.requires_grad}
+
+    def detach_state(self) -> None:
+        """Cut the autograd graph at the current state, keeping its values: truncated
+        back-propagation through time continues a run from here without reaching back."""
+        if self.state is None:
+            return
+        s = self.state
+        for group in (s.layers, s.spikes, s.traces, s.connections, s.delays, s.rules):
+            for key, value in group.items():
+                group[key] = _map_tensors(value, Tensor.detach)
+
+    def _run(
+        self,
+        inputs: dict[str, Tensor],
+        time: int,
+        reward: float | Tensor | None,
+        clamp: Mapping[str, Tensor] | None,
+        suppress: Mapping[str, Tensor] | None,
+        learning: bool,
+    ) -> None:
+        if torch.is_grad_enabled():
+            missing = [n for n, layer in self._layer_items() if layer.differentiable and layer.surrogate is None]
+            if missing:
+                known = ", ".join(c.name for c in self.plugins.components("surrogates")) or "none installed"
+                raise NetworkError(
+                    f"a differentiable run needs a surrogate gradient on every spiking layer; {', '.join(missing)} "
+                    f"has none: add_layer(..., surrogate=NAME) with one of: {known}"
+                )
         batch = self._batch_size(inputs, time)
         if self.state is None or self.state.batch_size != batch:
             self.state = self._initial_state(batch)
         state = self.state
         device, dtype = self.device, self._anchor.dtype
-        external = {
-            k: v.to(device=device, dtype=v.dtype if v.dtype == torch.bool else dtype) for k, v in inputs.items()
-        }
+        external = {k: v.to(device=device, dtype=dtype) for k, v in inputs.items()}
         clamps = {k: self._clamp(k, v, time, batch) for k, v in (clamp or {}).items()}
         suppressed = {k: self._clamp(k, v, time, batch, "suppress") for k, v in (suppress or {}).items()}
         ctx = Context(dt=self.dt, learning=self.training and learning, generator=self.generator())
@@ -316,7 +427,7 @@ class Network(nn.Module):
                 }
                 self._compiled = torch.compile(self._steps, dynamic=False, options=options)
             advance = self._compiled
-        driven = {target for *_, target in plan.edges}
+        driven = {target for *_, target in plan.edges} | set(plan.immediate)
         silence = {
             name: torch.zeros((batch, *layer.shape), device=device, dtype=dtype)
             for name, layer in plan.layers
@@ -351,13 +462,59 @@ class Network(nn.Module):
         """The layers, connections and rules in the order a step visits them (cached)."""
         if self._plan is None:
             edges = [(n, self._connection(n), s, t) for n, (s, t) in self.edges.items()]
+            immediate: dict[str, list[tuple[str, Connection, str]]] = {}
+            for n, c, source, target in edges:
+                if self._is_immediate(c):
+                    immediate.setdefault(target, []).append((n, c, source))
             self._plan = _Plan(
-                layers=self._layer_items(),
-                edges=edges,
+                layers=[(n, self._layer(n, "")) for n in self._layer_order()],
+                edges=[e for e in edges if not self._is_immediate(e[1])],
+                immediate=immediate,
+                lines={n: self._line_length(c) for n, c, _, _ in edges},
                 rules=[(n, cast(LearningRule, r), self._connection(n), *self.edges[n]) for n, r in self.rules.items()],
                 plastic=[c for n, c, _, _ in edges if n in self.rules or c.weight_decay],
             )
         return self._plan
+
+    def _is_immediate(self, conn: Connection) -> bool:
+        """Whether ``conn`` delivers its source's spikes of the same step (``zero_delay``, no ``delay``)."""
+        return self.zero_delay and not conn.delay
+
+    def _line_length(self, conn: Connection) -> int:
+        """Steps of source spikes a connection's delay line holds beyond the previous step's."""
+        return max(conn.delay - 1, 0) if self.zero_delay else conn.delay
+
+    def _layer_order(self) -> list[str]:
+        """Layer names, each after the sources of its same-step connections (``zero_delay``);
+        the order they were added in otherwise. A cycle of same-step connections is an error."""
+        if not self.zero_delay:
+            return list(self.layers)
+        sources = {name: [] for name in self.layers}  # type: dict[str, list[tuple[str, str]]]
+        for conn_name, (source, target) in self.edges.items():
+            if self._is_immediate(self._connection(conn_name)):
+                sources[target].append((source, conn_name))
+        order: list[str] = []
+        visiting: list[str] = []
+
+        def visit(name: str) -> None:
+            if name in order:
+                return
+            if name in visiting:
+                cycle = [*visiting[visiting.index(name) :], name]
+                raise NetworkError(
+                    f"zero_delay: the connections {' -> '.join(cycle)} form a cycle, so no layer of it can "
+                    "go first; give the connection that closes it delay=1 (a recurrent connection "
+                    "delivers the previous step's spikes)"
+                )
+            visiting.append(name)
+            for source, _ in sources[name]:
+                visit(source)
+            visiting.pop()
+            order.append(name)
+
+        for name in self.layers:
+            visit(name)
+        return order
 
     def _stepped(self, masks: dict[str, Tensor]) -> dict[str, Tensor]:
         """The masks with a time dimension (``[time, batch, *shape]``)."""
@@ -398,8 +555,8 @@ class Network(nn.Module):
         recorded = {}
         for target, variable in watched:
             values = torch.stack(seen[target, variable])
-            if variable == "s" and values.dtype != torch.bool and not self._layer(target, "monitored").emits_real:
-                values = values != 0  # compiled steps keep spikes as 0/1 floats
+            if variable == "s" and not values.requires_grad and not self._layer(target, "monitored").emits_real:
+                values = values != 0  # monitors keep spikes as booleans, unless they carry gradients
             recorded[target, variable] = values
         return parts, recorded, every if compiling else None
 
@@ -440,9 +597,9 @@ class Network(nn.Module):
         batch = next(iter(spikes.values())).shape[0]
         delivered: dict[str, Tensor] = {}
         drive: dict[str, Tensor] = {}
-        for name, conn, source, target in plan.edges:
-            pre = spikes[source]
-            if conn.delay:
+
+        def deliver(name: str, conn: Connection, pre: Tensor, target: str) -> None:
+            if plan.lines[name]:
                 line = delays[name]
                 pre, delays[name] = line[0], torch.cat([line[1:], pre[None]])
             delivered[name] = pre
@@ -452,29 +609,32 @@ class Network(nn.Module):
                     f"connection {name!r} output to layer {target!r}", (batch, *conn.target_shape), tuple(out.shape)
                 )
             drive[target] = out if target not in drive else drive[target] + out
+
+        for name, conn, source, target in plan.edges:
+            deliver(name, conn, spikes[source], target)
         new_spikes: dict[str, Tensor] = {}
         new_traces: dict[str, Tensor | None] = {}
-        as_float = self._anchor.dtype if self.use_compile else None
         for name, layer in plan.layers:
+            for conn_name, conn, source in plan.immediate.get(name, ()):
+                deliver(conn_name, conn, new_spikes[source], name)
             x = drive.get(name)
             if name in external:
                 x = external[name] if x is None else x + external[name]
             assert x is not None  # run() gives zeros to layers that receive nothing
             s, layers[name] = layer(x, layers[name], ctx)
             if name in clamps:
-                s = s | clamps[name] if s.dtype == torch.bool else torch.where(clamps[name], torch.ones_like(s), s)
+                s = torch.where(clamps[name], torch.ones_like(s), s)
             if name in suppressed:
-                quiet = suppressed[name]
-                s = s & ~quiet if s.dtype == torch.bool else torch.where(quiet, torch.zeros_like(s), s)
-            if as_float is not None and s.dtype == torch.bool:
-                s = s.to(as_float)  # compiled loops load floats much faster than booleans
+                s = torch.where(suppressed[name], torch.zeros_like(s), s)
             new_spikes[name] = s
             trace = traces[name]
             new_traces[name] = None if trace is None else layer.update_trace(trace, s, self.dt)
         if ctx.learning:
             rules = dict(rules)
             for name, rule, conn, source, target in plan.rules:
-                arrived = Activity(delivered[name], traces[source], layers[source])
+                # the trace that goes with the spikes that arrived: this step's with zero delay
+                trace = new_traces[source] if self._is_immediate(conn) else traces[source]
+                arrived = Activity(delivered[name], trace, layers[source])
                 fired = Activity(new_spikes[target], new_traces[target], layers[target])
                 rules[name] = rule(conn, arrived, fired, rules[name], ctx, reward)
             for conn in plan.plastic:
@@ -522,15 +682,15 @@ class Network(nn.Module):
         state = NetworkState(batch_size=batch)
         for name, layer in self._layer_items():
             state.layers[name] = layer.initial_state(batch, device=device, dtype=dtype)
-            spike_dtype = dtype if layer.emits_real or self.use_compile else torch.bool
-            state.spikes[name] = torch.zeros((batch, *layer.shape), device=device, dtype=spike_dtype)
+            state.spikes[name] = torch.zeros((batch, *layer.shape), device=device, dtype=dtype)
             has_trace = layer.trace_tau is not None
             state.traces[name] = torch.zeros((batch, *layer.shape), device=device, dtype=dtype) if has_trace else None
         for name, conn in self._connection_items():
             state.connections[name] = conn.initial_state(batch, device=device, dtype=dtype)
-            if conn.delay:
+            if self._line_length(conn):
                 source = state.spikes[self.edges[name][0]]
-                state.delays[name] = torch.zeros((conn.delay, *source.shape), device=device, dtype=source.dtype)
+                line = self._line_length(conn)
+                state.delays[name] = torch.zeros((line, *source.shape), device=device, dtype=source.dtype)
         for name, rule in self.rules.items():
             conn = self._connection(name)
             state.rules[name] = cast(LearningRule, rule).initial_state(conn, batch, device=device, dtype=dtype)
@@ -629,14 +789,7 @@ class Network(nn.Module):
         if self.state is not None:
             s = self.state
 
-            def move(x: Any) -> Any:
-                if isinstance(x, Tensor):
-                    return fn(x)
-                if isinstance(x, tuple) and hasattr(x, "_fields"):
-                    return type(x)(*(move(v) for v in x))
-                return x
-
             for group in (s.layers, s.spikes, s.traces, s.connections, s.delays, s.rules):
                 for key, value in group.items():
-                    group[key] = move(value)
+                    group[key] = _map_tensors(value, fn)
         return self

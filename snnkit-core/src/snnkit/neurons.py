@@ -11,6 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from snnkit.context import Context
+from snnkit.surrogates import Surrogate
 
 
 def as_shape(shape: int | Sequence[int]) -> tuple[int, ...]:
@@ -31,10 +32,18 @@ class NeuronGroup(nn.Module, ABC):
       returned by :meth:`initial_state` and threaded through :meth:`forward` by the network, which
       owns it. Learned per-neuron quantities (e.g. adaptive thresholds) are buffers, so they land
       in ``state_dict``; they may only change when ``ctx.learning`` is true.
-    * :meth:`forward` maps the summed input of one step ``[batch, *shape]`` to boolean spikes of
-      the same shape and the next state. It must not keep anything on ``self`` between steps,
-      except learned buffers. A group that emits real values instead of spikes (``real-input``)
-      sets ``emits_real = True`` and returns floats.
+    * :meth:`forward` maps the summed input of one step ``[batch, *shape]`` to spikes of the same
+      shape and the next state. **Spikes are 0.0/1.0 in the input's float dtype**, in every
+      execution mode (simulation, compiled, differentiable); a group that emits real values
+      instead of spikes (``real-input``) sets ``emits_real = True``. It must not keep anything on
+      ``self`` between steps, except learned buffers.
+    * A model whose spikes come from a threshold crossing sets ``differentiable = True`` and emits
+      ``snnkit.spike(v, threshold, self.surrogate)``: the exact step forward, and the surrogate's
+      pseudo-derivative backward when the network trains by gradient. The network sets
+      :attr:`surrogate` (``add_layer(..., surrogate="atan")``); it is ``None`` otherwise.
+    * The step must be differentiable where it can be: no in-place change of a tensor that
+      carries a gradient, and learned buffers (adaptive thresholds) change only while
+      ``ctx.learning`` is true, which it never is in a differentiable run.
     * Monitors can record ``"s"`` (spikes), ``"trace"`` (when ``trace_tau`` is set) and every
       field of the state by name.
 
@@ -46,6 +55,8 @@ class NeuronGroup(nn.Module, ABC):
     """
 
     emits_real = False
+    differentiable = False
+    surrogate: Surrogate | None = None
 
     def __init__(
         self,

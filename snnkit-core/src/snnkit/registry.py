@@ -43,6 +43,8 @@ KINDS: dict[str, str] = {
     "evaluations": "evaluation",
     "pipelines": "pipeline",
     "experiments": "experiment",
+    "surrogates": "surrogate gradient",
+    "losses": "loss",
 }
 
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

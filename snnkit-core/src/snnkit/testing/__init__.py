@@ -24,6 +24,7 @@ from snnkit.context import Context
 from snnkit.neurons import NeuronGroup
 from snnkit.plugins import PluginManager
 from snnkit.registry import Component
+from snnkit.surrogates import Surrogate
 
 
 class _Contract:
@@ -88,15 +89,37 @@ class NeuronContract(_Contract):
         for field, value in state._asdict().items():
             assert value.shape[:1] == (5,), f"state field {field!r} lacks the batch dimension"
 
-    def test_forward_returns_boolean_spikes_and_state_of_the_same_form(self, plugins: PluginManager) -> None:
+    def test_forward_returns_float_spikes_and_state_of_the_same_form(self, plugins: PluginManager) -> None:
         layer = self.build(plugins)
         state = layer.initial_state(2)
         spikes, new_state = layer(self.inputs(2)[0], state, Context(generator=torch.Generator()))
-        expected = torch.float32 if layer.emits_real else torch.bool
-        assert spikes.dtype == expected and tuple(spikes.shape) == (2, *self.shape)
+        assert spikes.dtype == torch.float32 and tuple(spikes.shape) == (2, *self.shape)
+        if not layer.emits_real:
+            assert set(spikes.unique().tolist()) <= {0.0, 1.0}, "spikes must be 0.0 or 1.0"
         assert type(new_state) is type(state)
         for old, new in zip(state, new_state, strict=True):
             assert old.shape == new.shape and old.dtype == new.dtype
+
+    def test_spikes_take_the_input_dtype(self, plugins: PluginManager) -> None:
+        layer = self.build(plugins).double()
+        state = layer.initial_state(1, dtype=torch.float64)
+        spikes, _ = layer(self.inputs(1)[0].double(), state, Context(generator=torch.Generator()))
+        assert spikes.dtype == torch.float64
+
+    def test_gradients_pass_through_the_surrogate(self, plugins: PluginManager) -> None:
+        """A ``differentiable`` model: the same spikes with and without autograd, and a gradient
+        from its spikes back to its input."""
+        layer = self.build(plugins)
+        if not layer.differentiable:
+            pytest.skip("not differentiable: its spikes do not come from a threshold crossing")
+        layer.surrogate = _Constant()
+        x = self.inputs(2)
+        plain = self.simulate(layer, x)
+        x.requires_grad_(True)
+        traced = self.simulate(layer, x)
+        assert torch.equal(plain, traced.detach()), "a surrogate must not change the spikes"
+        traced.sum().backward()
+        assert x.grad is not None and x.grad.abs().sum() > 0, "no gradient reached the input"
 
     def test_spikes_under_strong_input(self, plugins: PluginManager) -> None:
         assert self.simulate(self.build(plugins), self.inputs(1)).any(), "no spike under strong input"
@@ -121,6 +144,13 @@ class NeuronContract(_Contract):
         b.load_state_dict(a.state_dict())
         x = self.inputs(1)
         assert torch.equal(self.simulate(a, x), self.simulate(b, x))
+
+
+class _Constant(Surrogate):
+    """A pseudo-derivative of 1 everywhere, for the contract's gradient check."""
+
+    def derivative(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.ones_like(x)
 
 
 class ConnectionContract(_Contract):
@@ -173,3 +203,34 @@ class ConnectionContract(_Contract):
         a, b = self.build(plugins), self.build(plugins)
         b.load_state_dict(a.state_dict())
         assert torch.equal(a.weight, b.weight)
+
+    def test_learnable_weights_get_gradients_from_every_source(
+        self, plugins: PluginManager, component: Component[Any]
+    ) -> None:
+        """With ``learnable``, gradients reach the weights and every source, silent ones included
+        (a surrogate gradient needs them)."""
+        if "learnable" not in {p.name for p in component.parameters}:
+            pytest.skip("not learnable by gradient")
+        conn = self.build(plugins, learnable=True)
+        assert conn.weight.requires_grad
+        x = (torch.arange(2 * conn.source_size).reshape(2, *self.source_shape) % 3 == 0).float().requires_grad_()
+        out, _ = conn(x, conn.initial_state(2), Context())
+        (out * torch.linspace(0.5, 1.5, out[0].numel()).reshape(out.shape[1:])).sum().backward()
+        assert conn.weight.grad is not None and conn.weight.grad.abs().sum() > 0
+        assert x.grad is not None and bool((x.grad[x == 0] != 0).any()), "silent sources got no gradient"
+
+
+class SurrogateContract(_Contract):
+    """Checks that a surrogate gradient honours the ``Surrogate`` contract."""
+
+    kind = "surrogates"
+
+    def test_derivative_is_finite_non_negative_and_elementwise(self, plugins: PluginManager) -> None:
+        surrogate = plugins.build("surrogates", self.name, **self.params)
+        assert isinstance(surrogate, Surrogate)
+        x = torch.linspace(-20.0, 20.0, 401, dtype=torch.float64).reshape(1, 401)
+        d = surrogate.derivative(x)
+        assert d.shape == x.shape and d.dtype == torch.float64
+        assert torch.isfinite(d).all() and (d >= 0).all()
+        assert d[0, 200] > 0, "the pseudo-derivative must not vanish at threshold"
+        torch.testing.assert_close(surrogate.derivative(x[:, :7]), d[:, :7])

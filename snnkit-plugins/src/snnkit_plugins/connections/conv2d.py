@@ -38,6 +38,7 @@ class Conv2d(Connection):
         weight_decay: decay rate of the weights towards zero while learning (1/ms), 0 for none.
         delay: extra steps each spike takes, 0 for none.
         generator: random generator for the initial weights (the network passes its own).
+        learnable: train the kernels by gradient descent.
 
     >>> conv = Conv2d((1, 3, 3), (1, 2, 2), kernel_size=2, weight=1.0)
     >>> out, _ = conv(torch.ones(1, 1, 3, 3, dtype=torch.bool), conv.initial_state(1), Context())
@@ -60,6 +61,7 @@ class Conv2d(Connection):
         weight_decay: float = 0.0,
         delay: int = 0,
         generator: torch.Generator | None = None,
+        learnable: bool = False,
     ) -> None:
         super().__init__(
             source_shape, target_shape, wmin=wmin, wmax=wmax, norm=norm, weight_decay=weight_decay, delay=delay
@@ -71,10 +73,11 @@ class Conv2d(Connection):
         check_maps("conv2d connection", self.source_shape, self.target_shape, (filters, *size))
         shape = (filters, channels, *self.kernel_size)
         self.weight = nn.Parameter(
-            initial_weights(weight, shape, wmin=wmin, wmax=wmax, generator=generator), requires_grad=False
+            initial_weights(weight, shape, wmin=wmin, wmax=wmax, generator=generator), requires_grad=learnable
         )
-        self.constrain()
-        self.renormalize()
+        with torch.no_grad():
+            self.constrain()
+            self.renormalize()
 
     def forward(self, spikes: Tensor, state: NoState, ctx: Context) -> tuple[Tensor, NoState]:
         x = spikes.to(self.weight.dtype)

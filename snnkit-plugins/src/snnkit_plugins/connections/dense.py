@@ -30,7 +30,9 @@ class Dense(Connection):
     """All-to-all synapses: each step the target receives ``spikes @ weight`` (mV per spike).
 
     ``weight`` is ``[source size, target size]``: row ``i`` holds the synapses of source neuron
-    ``i``. It is a ``Parameter`` with ``requires_grad=False``, saved in ``state_dict``.
+    ``i``. It is a ``Parameter``, saved in ``state_dict``, learned by gradient training when
+    ``learnable`` (then ``requires_grad``; a differentiable run always takes the full product, so
+    that silent sources get their gradient too).
 
     Propagation is event-driven: when few sources spiked (at most ``event_threshold`` of the
     batch's entries), only their weight rows are summed (one fused gather-and-sum) instead of
@@ -66,6 +68,7 @@ class Dense(Connection):
         event_threshold: largest fraction of nonzero inputs (over the batch) for which only active
             rows are summed; 0 always multiplies the whole matrix.
         generator: random generator for the initial weights (the network passes its own).
+        learnable: train the weights (and the bias, if any) by gradient descent.
 
     >>> conn = Dense(3, 2, weight=1.0)
     >>> out, _ = conn(torch.tensor([[True, False, True]]), conn.initial_state(1), Context())
@@ -93,6 +96,7 @@ class Dense(Connection):
         delay: int | Tensor = 0,
         event_threshold: float = 0.2,
         generator: torch.Generator | None = None,
+        learnable: bool = False,
     ) -> None:
         uniform = delay if isinstance(delay, int) else 0
         super().__init__(
@@ -100,13 +104,13 @@ class Dense(Connection):
         )
         shape = (self.source_size, self.target_size)
         self.weight = nn.Parameter(
-            initial_weights(weight, shape, wmin=wmin, wmax=wmax, generator=generator), requires_grad=False
+            initial_weights(weight, shape, wmin=wmin, wmax=wmax, generator=generator), requires_grad=learnable
         )
         if bias is None:
             self.bias = None
         else:
             b = torch.as_tensor(bias, dtype=torch.float32).expand(self.target_shape).clone()
-            self.bias = nn.Parameter(b, requires_grad=False)
+            self.bias = nn.Parameter(b, requires_grad=learnable)
         if mask is not None:
             if tuple(mask.shape) != shape:
                 raise ShapeError("dense connection mask", shape, tuple(mask.shape))
@@ -122,8 +126,9 @@ class Dense(Connection):
         self.register_buffer("delays", delay if isinstance(delay, Tensor) else None)
         self.max_delay = int(self.delays.max()) if self.delays is not None else 0
         self.event_threshold = event_threshold
-        self.constrain()
-        self.renormalize()
+        with torch.no_grad():
+            self.constrain()
+            self.renormalize()
 
     def initial_state(
         self, batch_size: int, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
@@ -151,7 +156,7 @@ class Dense(Connection):
             # one sample: as a sum over the rows it fuses with the step's other loops over the
             # weights, cheaper than a library call for a matrix-vector product
             return (x.to(self.weight.dtype)[:, :, None] * self.weight).sum(1)
-        if x.is_cuda or self.event_threshold <= 0 or torch.compiler.is_compiling():
+        if x.is_cuda or self.event_threshold <= 0 or torch.compiler.is_compiling() or torch.is_grad_enabled():
             return x.to(self.weight.dtype) @ self.weight
         return event_driven_product(x, self.weight, self.event_threshold)
 

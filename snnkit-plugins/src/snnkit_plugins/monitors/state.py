@@ -15,7 +15,9 @@ class StateMonitor(Monitor):
     """Record variables (``s``, ``v``, ``weight``, ...) of one layer or connection at every step.
 
     Values are copied, optionally to another device (``"cpu"`` keeps GPU memory free), and
-    :meth:`get` joins them to ``[time, batch, ...]``. Memory grows with the run: use a recorder
+    :meth:`get` joins them to ``[time, batch, ...]``. Spikes are booleans, except in a
+    differentiable run, where every recorded value carries the autograd graph (spikes as the
+    0.0/1.0 floats they are in the step), so a loss computed from them back-propagates. Memory grows with the run: use a recorder
     for long runs.
 
     Args:
@@ -39,7 +41,6 @@ class StateMonitor(Monitor):
 
     def record_steps(self, values: Mapping[str, Tensor]) -> None:
         for name, value in values.items():
-            value = value.detach()
             self._steps[name].append(value.clone() if self.device is None else value.to(self.device, copy=True))
 
     def get(self, variable: str) -> Tensor:

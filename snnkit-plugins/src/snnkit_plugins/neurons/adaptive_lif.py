@@ -48,8 +48,10 @@ class AdaptiveLIF(NeuronGroup):
     >>> layer = AdaptiveLIF(1, theta_plus=2.0)
     >>> spikes, state = layer(torch.tensor([[20.0]]), layer.initial_state(1), Context())
     >>> spikes.item(), state.theta.item()
-    (True, 2.0)
+    (1.0, 2.0)
     """
+
+    differentiable = True
 
     def __init__(
         self,
@@ -83,9 +85,9 @@ class AdaptiveLIF(NeuronGroup):
         v = leak(state.v, self.v_rest, self.tau_mem, dt)
         theta = math.exp(-dt / self.tc_theta_decay) * state.theta
         spikes, v, refractory = fire(
-            v, input, state.refractory, self.v_thresh + theta, self.v_reset, self.refractory, dt
+            v, input, state.refractory, self.v_thresh + theta, self.v_reset, self.refractory, dt, self.surrogate
         )
-        theta = theta + self.theta_plus * spikes.to(theta.dtype)
+        theta = theta + self.theta_plus * spikes
         return spikes, AdaptiveLIFState(v, refractory, theta)
 
 

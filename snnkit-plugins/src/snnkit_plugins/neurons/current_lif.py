@@ -53,6 +53,8 @@ class CurrentLIF(NeuronGroup):
     2.4261
     """
 
+    differentiable = True
+
     def __init__(
         self,
         shape: int | Sequence[int],
@@ -81,7 +83,9 @@ class CurrentLIF(NeuronGroup):
     def forward(self, input: Tensor, state: CurrentLIFState, ctx: Context) -> tuple[Tensor, CurrentLIFState]:
         i = math.exp(-ctx.dt / self.tau_syn) * state.i + input
         v = leak(state.v, self.v_rest, self.tau_mem, ctx.dt)
-        spikes, v, refractory = fire(v, i, state.refractory, self.v_thresh, self.v_reset, self.refractory, ctx.dt)
+        spikes, v, refractory = fire(
+            v, i, state.refractory, self.v_thresh, self.v_reset, self.refractory, ctx.dt, self.surrogate
+        )
         return spikes, CurrentLIFState(v, i, refractory)
 
 

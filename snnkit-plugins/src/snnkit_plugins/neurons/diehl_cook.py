@@ -45,7 +45,7 @@ class DiehlCook(NeuronGroup):
     >>> layer = DiehlCook(3)
     >>> spikes, _ = layer(torch.tensor([[14.0, 20.0, 20.0]]), layer.initial_state(1), Context())
     >>> spikes.tolist()  # neurons 1 and 2 cross the threshold equally; one spike only
-    [[False, True, False]]
+    [[0.0, 1.0, 0.0]]
     """
 
     theta: Tensor
@@ -91,6 +91,7 @@ class DiehlCook(NeuronGroup):
             winner = torch.zeros_like(margin, dtype=torch.bool)
             winner.scatter_(1, margin.argmax(1, keepdim=True), True)
             spikes = winner.reshape(spikes.shape) & spikes
+        spikes = spikes.to(v.dtype)
         v, refractory = reset(spikes, v, state.refractory, self.v_reset, self.refractory, dt)
         if ctx.learning:
             self.theta.mul_(math.exp(-dt / self.tc_theta_decay)).add_(spikes.sum(0), alpha=self.theta_plus)

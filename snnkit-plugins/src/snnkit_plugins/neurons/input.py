@@ -24,7 +24,7 @@ class Input(NeuronGroup):
     >>> layer = Input(3)
     >>> spikes, _ = layer(torch.tensor([[1.0, 0.0, 2.0]]), layer.initial_state(1), Context())
     >>> spikes.tolist()
-    [[True, False, True]]
+    [[1.0, 0.0, 1.0]]
     """
 
     def __init__(
@@ -38,7 +38,10 @@ class Input(NeuronGroup):
         return NoState()
 
     def forward(self, input: Tensor, state: NoState, ctx: Context) -> tuple[Tensor, NoState]:
-        return (input if input.dtype == torch.bool else input != 0), state
+        spikes = (input != 0).to(input.dtype if input.is_floating_point() else torch.float32)
+        if input.requires_grad:  # gradients pass straight through to the input
+            spikes = input + (spikes - input).detach()
+        return spikes, state
 
 
 @hookimpl

@@ -36,8 +36,10 @@ class IF(NeuronGroup):
     >>> for _ in range(3):
     ...     spikes, state = layer(torch.tensor([[5.0]]), state, Context())
     >>> spikes.item(), state.v.item()
-    (True, -65.0)
+    (1.0, -65.0)
     """
+
+    differentiable = True
 
     def __init__(
         self,
@@ -63,7 +65,7 @@ class IF(NeuronGroup):
 
     def forward(self, input: Tensor, state: LIFState, ctx: Context) -> tuple[Tensor, LIFState]:
         spikes, v, refractory = fire(
-            state.v, input, state.refractory, self.v_thresh, self.v_reset, self.refractory, ctx.dt
+            state.v, input, state.refractory, self.v_thresh, self.v_reset, self.refractory, ctx.dt, self.surrogate
         )
         if self.v_min is not None:
             v = v.clamp_min(self.v_min)

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from snnkit import Context, NeuronGroup, hookimpl
+from snnkit import Context, NeuronGroup, hookimpl, spike
 from snnkit.errors import closest
 
 #: Parameters (a, b, c, d) of the firing patterns in Izhikevich (2003), fig. 2.
@@ -76,6 +76,8 @@ class Izhikevich(NeuronGroup):
     True
     """
 
+    differentiable = True
+
     a: Tensor
     b: Tensor
     c: Tensor
@@ -141,9 +143,10 @@ class Izhikevich(NeuronGroup):
             dv = half * (0.04 * v * v + 5.0 * v + 140.0 - u + input)
             v = torch.where(v >= self.v_peak, v, (v + dv).clamp_max(self.v_peak))
         u = u + ctx.dt * self.a * (self.b * v - u)
-        spikes = v >= self.v_peak
-        v = torch.where(spikes, self.c.expand_as(v), v)
-        u = torch.where(spikes, u + self.d, u)
+        spikes = spike(v, self.v_peak, self.surrogate)
+        fired = spikes > 0
+        v = torch.where(fired, self.c.expand_as(v), v)
+        u = torch.where(fired, u + self.d, u)
         return spikes, IzhikevichState(v, u)
 
     def extra_repr(self) -> str:

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-from snnkit import Context, NeuronGroup, hookimpl
+from snnkit import Context, NeuronGroup, Surrogate, hookimpl, spike
+from snnkit.errors import closest
 
 
 @dataclass(frozen=True)
 class LIFParameters:
-    """Parameters of :func:`lif_step`; the defaults live in :class:`LIF`'s signature."""
+    """Parameters of :func:`lif_step`; the defaults live in :class:`LIF`'s signature. A learnable
+    parameter is a tensor of the layer's shape instead of a number."""
 
-    v_rest: float  # resting potential the membrane decays to (mV)
-    v_reset: float  # potential after a spike (mV)
-    v_thresh: float  # spike threshold (mV)
-    tau_mem: float  # membrane time constant (ms)
+    v_rest: float | Tensor  # resting potential the membrane decays to (mV)
+    v_reset: float | Tensor  # potential after a spike (mV)
+    v_thresh: float | Tensor  # spike threshold (mV)
+    tau_mem: float | Tensor  # membrane time constant (ms)
     refractory: float  # time after a spike during which input is ignored (ms)
 
 
@@ -29,14 +31,17 @@ class LIFState(NamedTuple):
     refractory: Tensor  # refractory time left (ms)
 
 
-# The LIF family (lif, current-lif, adaptive-lif, diehl-cook, srm0) shares these steps; each model
-# composes them around its own way of deciding who spikes.
+# The LIF family (lif, if, current-lif, adaptive-lif, diehl-cook, srm0) shares these steps; each
+# model composes them around its own way of deciding who spikes.
 
 
-def leak(v: Tensor, v_rest: float, tau: float, dt: float) -> Tensor:
-    """Exact decay of ``v`` towards ``v_rest`` over ``dt`` ms with time constant ``tau``."""
-    decay = math.exp(-dt / tau)
-    return v.mul(decay).add_(v_rest * (1.0 - decay))
+def leak(v: Tensor, v_rest: float | Tensor, tau: float | Tensor, dt: float) -> Tensor:
+    """Exact decay of ``v`` towards ``v_rest`` over ``dt`` ms with time constant ``tau`` (ms)."""
+    if isinstance(tau, Tensor):  # learnable: kept above a tenth of a step so the decay stays in (0, 1)
+        decay = torch.exp(-dt / tau.clamp_min(0.1 * dt))
+        return v * decay + v_rest * (1.0 - decay)
+    d = math.exp(-dt / tau)
+    return v.mul(d).add_(v_rest * (1.0 - d))
 
 
 def integrate(v: Tensor, x: Tensor, refractory: Tensor, dt: float) -> tuple[Tensor, Tensor]:
@@ -46,32 +51,62 @@ def integrate(v: Tensor, x: Tensor, refractory: Tensor, dt: float) -> tuple[Tens
 
 
 def reset(
-    spikes: Tensor, v: Tensor, refractory: Tensor, v_reset: float, period: float, dt: float
+    spikes: Tensor, v: Tensor, refractory: Tensor, v_reset: float | Tensor, period: float, dt: float
 ) -> tuple[Tensor, Tensor]:
-    """Set spiking neurons to ``v_reset`` and hold them refractory for ``period`` ms (whole steps)."""
+    """Set spiking neurons to ``v_reset`` and hold them refractory for ``period`` ms (whole steps).
+
+    The reset is not differentiated through (no gradient flows from the spike into the reset), as
+    Zenke & Vogels (2021, Neural Computation 33) recommend for surrogate-gradient training.
+    """
+    fired = spikes > 0
     hold = round(period / dt) * dt
-    return torch.where(spikes, v_reset, v), torch.where(spikes, hold, refractory - dt).clamp_min_(0.0)
+    return torch.where(fired, v_reset, v), torch.where(fired, hold, refractory - dt).clamp_min_(0.0)
 
 
 def fire(
-    v: Tensor, x: Tensor, refractory: Tensor, threshold: float | Tensor, v_reset: float, period: float, dt: float
+    v: Tensor,
+    x: Tensor,
+    refractory: Tensor,
+    threshold: float | Tensor,
+    v_reset: float | Tensor,
+    period: float,
+    dt: float,
+    surrogate: Surrogate | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """Integrate-and-fire with an absolute refractory period: spikes where ``v >= threshold``.
-
-    Returns ``(spikes, v, refractory)``.
-    """
+    """Integrate-and-fire with an absolute refractory period: spikes where ``v >= threshold``,
+    differentiable through ``surrogate``. Returns ``(spikes, v, refractory)``."""
     v, active = integrate(v, x, refractory, dt)
-    spikes = v >= threshold
-    spikes &= active
+    spikes = spike(v, threshold, surrogate, active)
     v, refractory = reset(spikes, v, refractory, v_reset, period, dt)
     return spikes, v, refractory
 
 
-def lif_step(x: Tensor, state: LIFState, p: LIFParameters, dt: float) -> tuple[Tensor, LIFState]:
-    """One step of ``dt`` ms of the LIF dynamics; pure, so it can be compiled or tested alone."""
+def lif_step(
+    x: Tensor, state: LIFState, p: LIFParameters, dt: float, surrogate: Surrogate | None = None
+) -> tuple[Tensor, LIFState]:
+    """One step of ``dt`` ms of the LIF dynamics; pure, so it can be compiled, differentiated or
+    tested alone."""
     v = leak(state.v, p.v_rest, p.tau_mem, dt)
-    spikes, v, refractory = fire(v, x, state.refractory, p.v_thresh, p.v_reset, p.refractory, dt)
+    spikes, v, refractory = fire(v, x, state.refractory, p.v_thresh, p.v_reset, p.refractory, dt, surrogate)
     return spikes, LIFState(v, refractory)
+
+
+#: The LIF parameters gradient training can learn (``learnable=[...]``).
+LEARNABLE = ("v_rest", "v_reset", "v_thresh", "tau_mem")
+
+
+def learnable_parameters(module: nn.Module, names: Sequence[str], values: dict[str, float]) -> tuple[str, ...]:
+    """Register each of ``names`` on ``module`` as a per-neuron ``Parameter`` starting at its value."""
+    if isinstance(names, str):
+        names = (names,)
+    for name in names:
+        if name not in values:
+            match = closest(name, list(values))
+            hint = f"; did you mean {match[0]!r}?" if match else "."
+            raise ValueError(f"cannot learn {name!r}{hint} Learnable parameters: {', '.join(values)}.")
+        shape = getattr(module, "shape")  # noqa: B009 - a NeuronGroup's
+        module.register_parameter(name, nn.Parameter(torch.full(shape, float(values[name]))))
+    return tuple(names)
 
 
 class LIF(NeuronGroup):
@@ -86,7 +121,10 @@ class LIF(NeuronGroup):
     the next ``refractory`` ms (rounded to whole steps). From rest, a constant input ``x`` drives
     ``v - v_rest = x (1 - d^k) / (1 - d)`` after ``k`` steps, with ``d = exp(-dt / tau_mem)``.
     Reference: Gerstner, Kistler, Naud & Paninski, *Neuronal Dynamics* (2014), ch. 1.3; the
-    defaults are BindsNET's ``LIFNodes``.
+    defaults are BindsNET's ``LIFNodes``. For gradient training the spike passes gradients through
+    the layer's surrogate (``add_layer(..., surrogate="fast-sigmoid")``) and the parameters named
+    in ``learnable`` become per-neuron tensors that training updates (snnTorch's
+    ``learn_beta``/``learn_threshold``; ``tau_mem`` is kept above ``dt / 10``).
 
     Args:
         shape: neurons in the layer.
@@ -97,6 +135,8 @@ class LIF(NeuronGroup):
         refractory: refractory period, 5 ms.
         trace_tau: time constant (ms) of the spike trace for learning rules; ``None`` keeps none.
         trace_additive: add 1 per spike (``True``) or reset the trace to 1 (``False``).
+        learnable: parameters learned by gradient training, any of ``v_rest``, ``v_reset``,
+            ``v_thresh``, ``tau_mem``; none by default.
 
     State variables: ``v`` (mV) and ``refractory`` (ms left).
 
@@ -104,8 +144,10 @@ class LIF(NeuronGroup):
     >>> state = layer.initial_state(1)
     >>> spikes, state = layer(torch.tensor([[20.0, 1.0]]), state, Context(dt=1.0))
     >>> spikes.tolist(), state.v.tolist()
-    ([[True, False]], [[-65.0, -64.0]])
+    ([[1.0, 0.0]], [[-65.0, -64.0]])
     """
+
+    differentiable = True
 
     def __init__(
         self,
@@ -118,6 +160,7 @@ class LIF(NeuronGroup):
         refractory: float = 5.0,
         trace_tau: float | None = None,
         trace_additive: bool = False,
+        learnable: Sequence[str] = (),
     ) -> None:
         super().__init__(shape, trace_tau=trace_tau, trace_additive=trace_additive)
         if tau_mem <= 0:
@@ -125,6 +168,8 @@ class LIF(NeuronGroup):
         if refractory < 0:
             raise ValueError(f"refractory must be a non-negative time in ms, got {refractory}")
         self.params = LIFParameters(v_rest, v_reset, v_thresh, tau_mem, refractory)
+        values = {"v_rest": v_rest, "v_reset": v_reset, "v_thresh": v_thresh, "tau_mem": tau_mem}
+        self.learned = learnable_parameters(self, learnable, values)
 
     def initial_state(
         self, batch_size: int, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
@@ -133,7 +178,8 @@ class LIF(NeuronGroup):
         return LIFState(v, torch.zeros_like(v))
 
     def forward(self, input: Tensor, state: LIFState, ctx: Context) -> tuple[Tensor, LIFState]:
-        return lif_step(input, state, self.params, ctx.dt)
+        p = replace(self.params, **{n: getattr(self, n) for n in self.learned}) if self.learned else self.params
+        return lif_step(input, state, p, ctx.dt, self.surrogate)
 
     def extra_repr(self) -> str:
         return f"shape={self.shape}, {self.params}"

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from snnkit import Context, NeuronGroup, hookimpl
+from snnkit import Context, NeuronGroup, hookimpl, spike
 
 
 class McCullochPittsState(NamedTuple):
@@ -32,8 +32,10 @@ class McCullochPitts(NeuronGroup):
     >>> layer = McCullochPitts(3)
     >>> spikes, _ = layer(torch.tensor([[0.5, 1.0, 2.0]]), layer.initial_state(1), Context())
     >>> spikes.tolist()
-    [[False, True, True]]
+    [[0.0, 1.0, 1.0]]
     """
+
+    differentiable = True
 
     def __init__(
         self,
@@ -52,7 +54,7 @@ class McCullochPitts(NeuronGroup):
         return McCullochPittsState(torch.zeros((batch_size, *self.shape), device=device, dtype=dtype))
 
     def forward(self, input: Tensor, state: McCullochPittsState, ctx: Context) -> tuple[Tensor, McCullochPittsState]:
-        return input >= self.threshold, McCullochPittsState(input)
+        return spike(input, self.threshold, self.surrogate), McCullochPittsState(input)
 
 
 @hookimpl

@@ -1,0 +1,312 @@
+"""The ``gradient`` pipeline: train a spiking network by back-propagation through time with
+surrogate gradients, in mini-batches, and test it after every epoch."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from snnkit import Loss, Monitor, Network, Pipeline, hookimpl
+from snnkit.errors import SnnkitError, closest
+from snnkit.pipelines import RunContext
+
+
+class _Record(Monitor):
+    """Keeps what a layer did this sample, as the network hands it over (with its autograd graph)."""
+
+    def __init__(self, target: str, variables: tuple[str, ...]) -> None:
+        super().__init__(target, variables)
+        self.steps: dict[str, list[Tensor]] = {v: [] for v in variables}
+
+    def record(self, values: Mapping[str, Tensor]) -> None:
+        self.record_steps({k: v[None] for k, v in values.items()})
+
+    def record_steps(self, values: Mapping[str, Tensor]) -> None:
+        for name, value in values.items():
+            self.steps[name].append(value.reshape(value.shape[0], value.shape[1], -1))
+
+    def take(self) -> dict[str, Tensor]:
+        """Everything since the last call, ``[time, batch, n]`` floats; then forgets it."""
+        out = {k: torch.cat(v).to(torch.get_default_dtype()) for k, v in self.steps.items()}
+        self.reset()
+        return out
+
+    def reset(self) -> None:
+        self.steps = {v: [] for v in self.variables}
+
+
+class _Rate(Monitor):
+    """Counts a layer's spikes (no graph kept), for its mean rate."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target, ("s",))
+        self.spikes, self.slots = 0.0, 0
+
+    def record(self, values: Mapping[str, Tensor]) -> None:
+        self.record_steps({"s": values["s"][None]})
+
+    def record_steps(self, values: Mapping[str, Tensor]) -> None:
+        s = values["s"].detach()
+        self.spikes += float(s.sum())
+        self.slots += s.numel()
+
+    def take(self) -> float:
+        """Spikes per neuron per step since the last call."""
+        rate = self.spikes / max(self.slots, 1)
+        self.spikes, self.slots = 0.0, 0
+        return rate
+
+
+def _torch_class(module: Any, base: type, name: str, what: str) -> Any:
+    """A class of ``module`` derived from ``base`` by case-insensitive name (``"adam"`` -> ``Adam``)."""
+    known = {
+        n.lower(): c
+        for n, c in vars(module).items()
+        if isinstance(c, type) and issubclass(c, base) and c is not base and not n.startswith("_")
+    }
+    if name.lower() not in known:
+        match = closest(name.lower(), list(known))
+        hint = f"; did you mean {match[0]!r}?" if match else "."
+        raise SnnkitError(f"unknown {what} {name!r}{hint} Known: {', '.join(sorted(known))} (torch's own).")
+    return known[name.lower()]
+
+
+def _to_bytes(state: Any) -> Tensor:
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return torch.frombuffer(bytearray(buffer.getvalue()), dtype=torch.uint8)
+
+
+def _from_bytes(data: Tensor) -> Any:
+    return torch.load(io.BytesIO(data.to(torch.uint8).numpy().tobytes()), weights_only=True)
+
+
+class GradientPipeline(Pipeline):
+    """Train by back-propagation through time with surrogate gradients, testing after every epoch.
+
+    Units are mini-batches of ``[run] batch_size`` samples. Each epoch takes ``train_samples``
+    training samples in an order drawn from the run's seed and the epoch, then all
+    ``test_samples`` test samples. A sample is encoded for ``[run] time`` steps (a ``poisson``
+    encoder for rate-coded spikes, or ``repeat`` into a ``real-input`` layer for the pixel values
+    as a direct current), run from rest, scored by ``loss`` on the output layer, and the
+    optimiser takes one step per batch. The network's learnable tensors are trained: ``dense``
+    and ``conv2d`` connections with ``learnable = true``, neuron parameters named in a layer's
+    ``learnable``. Every spiking layer needs a surrogate gradient (``surrogate = "atan"`` in its
+    table). Local learning rules do not run.
+
+    Metrics of a training batch: ``loss``, ``accuracy`` (of the batch), ``rate.<layer>`` (mean
+    rate of every layer, Hz). After each epoch's test: ``test_loss`` and ``test_accuracy``.
+
+    Args:
+        epochs: passes over the training samples, 1.
+        train_samples: training samples per epoch; ``None``: the whole training set.
+        test_samples: test samples after each epoch; ``None``: the whole test set, 0: none.
+        loss: a loss plugin name (``snnkit plugins --kind losses``), ``"rate-cross-entropy"``.
+        loss_params: the loss's parameters, e.g. ``{correct_rate = 0.8}``.
+        optimizer: a ``torch.optim`` optimiser by name, ``"adam"``.
+        lr: learning rate, 5e-4.
+        optimizer_params: further arguments of the optimiser, e.g. ``{betas = [0.9, 0.999]}``.
+        scheduler: a ``torch.optim.lr_scheduler`` class by name, stepped once per epoch, or ``None``.
+        scheduler_params: its arguments, e.g. ``{T_max = 5}`` for ``"cosineannealinglr"``.
+        tbptt: truncated back-propagation through time: the loss is taken on each window of this
+            many steps and the graph cut between windows (memory grows with ``tbptt``, not
+            ``time``); the gradients of a batch's windows add up to one optimiser step.
+            ``None``: the whole sample at once.
+        input_layer: layer fed with the data; ``None`` asks the model, else ``"input"``.
+        output_layer: layer scored, one neuron per class; ``None`` asks the model, else ``"output"``.
+    """
+
+    unit = "batches"
+
+    def __init__(
+        self,
+        *,
+        epochs: int = 1,
+        train_samples: int | None = None,
+        test_samples: int | None = None,
+        loss: str = "rate-cross-entropy",
+        loss_params: Mapping[str, Any] | None = None,
+        optimizer: str = "adam",
+        lr: float = 5e-4,
+        optimizer_params: Mapping[str, Any] | None = None,
+        scheduler: str | None = None,
+        scheduler_params: Mapping[str, Any] | None = None,
+        tbptt: int | None = None,
+        input_layer: str | None = None,
+        output_layer: str | None = None,
+    ) -> None:
+        if epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {epochs}")
+        if not lr > 0:
+            raise ValueError(f"lr must be a positive learning rate, got {lr}")
+        if tbptt is not None and tbptt < 1:
+            raise ValueError(f"tbptt must be a positive number of steps (or None), got {tbptt}")
+        self.epochs, self.train_samples, self.test_samples = epochs, train_samples, test_samples
+        self.loss_name, self.loss_params = loss, dict(loss_params or {})
+        self.optimizer_class = _torch_class(torch.optim, torch.optim.Optimizer, optimizer, "optimizer")
+        self.lr, self.optimizer_params = lr, dict(optimizer_params or {})
+        scheduler_base = torch.optim.lr_scheduler.LRScheduler
+        self.scheduler_class = (
+            _torch_class(torch.optim.lr_scheduler, scheduler_base, scheduler, "scheduler") if scheduler else None
+        )
+        self.scheduler_params = dict(scheduler_params or {})
+        self.tbptt, self.input_layer, self.output_layer = tbptt, input_layer, output_layer
+        self.saved: dict[str, Tensor] = {}
+        self.test_totals = torch.zeros(3, dtype=torch.float64)  # loss sum, correct, samples
+
+    # -- setup -----------------------------------------------------------------------------------
+
+    def prepare(self, network: Network, context: RunContext) -> None:
+        if context.dataset is None or context.load_dataset is None:
+            raise SnnkitError('the gradient pipeline needs a [dataset] table (e.g. plugin = "mnist")')
+        if context.encoder is None:
+            raise SnnkitError(
+                'the gradient pipeline needs an [encoder] table: "poisson" for spikes, "repeat" for a direct current'
+            )
+        self.input_layer = self.input_layer or getattr(network, "input_layer", "input")
+        self.output_layer = self.output_layer or getattr(network, "output_layer", "output")
+        for role, layer in (("input_layer", self.input_layer), ("output_layer", self.output_layer)):
+            if layer not in network.layers:
+                raise SnnkitError(
+                    f"the gradient pipeline's {role} {layer!r} is not a layer; layers: {', '.join(network.layers)}"
+                )
+        learnable = network.learnable()
+        if not learnable:
+            raise SnnkitError(
+                "gradient training needs learnable tensors, and this network has none: give connections "
+                "learnable = true (dense, conv2d) or layers learnable = [...] (e.g. lif's tau_mem, v_thresh)"
+            )
+        self.train_set = context.dataset
+        self.test_set = context.load_dataset(train=False) if self.test_samples != 0 else None
+        self.n_classes = len(getattr(self.train_set, "classes", [])) or int(self.train_set.labels.max()) + 1
+        outputs = network.layers[self.output_layer].size
+        if outputs != self.n_classes:
+            raise SnnkitError(
+                f"the loss {self.loss_name!r} scores one output neuron per class: layer {self.output_layer!r} has "
+                f"{outputs} neurons for {self.n_classes} classes; give it {self.n_classes}"
+            )
+        self.loss: Loss = network.plugins.build("losses", self.loss_name, **self.loss_params)
+        self.per_epoch = self.train_samples if self.train_samples is not None else len(self.train_set)
+        if self.per_epoch > len(self.train_set):
+            raise SnnkitError(
+                f"train_samples ({self.per_epoch}) exceeds the training set ({len(self.train_set)} samples)"
+            )
+        test_size = len(self.test_set) if self.test_set is not None else 0
+        self.n_test = min(self.test_samples, test_size) if self.test_samples is not None else test_size
+        b = context.batch_size
+        self.train_units, self.test_units = -(-self.per_epoch // b), -(-self.n_test // b)
+        self.seed = context.generator.initial_seed()
+        self.optimizer = self.optimizer_class(list(learnable.values()), lr=self.lr, **self.optimizer_params)
+        self.scheduler = self.scheduler_class(self.optimizer, **self.scheduler_params) if self.scheduler_class else None
+        if self.saved:  # resumed: the optimiser and scheduler as they were at the checkpoint
+            self.optimizer.load_state_dict(_from_bytes(self.saved["optimizer"]))
+            if self.scheduler is not None:
+                self.scheduler.load_state_dict(_from_bytes(self.saved["scheduler"]))
+        self.output = _Record(self.output_layer, self.loss.reads)
+        network.add_monitor("gradient.output", self.output)
+        self.rates = {name: _Rate(name) for name in network.layers}
+        for name, monitor in self.rates.items():
+            network.add_monitor(f"gradient.rate.{name}", monitor)
+
+    def units(self, context: RunContext) -> int:
+        return self.epochs * (self.train_units + self.test_units)
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def step(self, network: Network, index: int, context: RunContext) -> Mapping[str, float]:
+        epoch, position = divmod(index, self.train_units + self.test_units)
+        if position < self.train_units:
+            return self._train(network, epoch, position, context)
+        return self._test(network, epoch, position - self.train_units, context)
+
+    def _order(self, epoch: int) -> Tensor:
+        generator = torch.Generator().manual_seed(self.seed + 7919 * epoch)
+        return torch.randperm(len(self.train_set), generator=generator)[: self.per_epoch]
+
+    def _batch(self, dataset: Any, ids: Tensor, network: Network, context: RunContext) -> tuple[Tensor, Tensor]:
+        items = [dataset[int(i)] for i in ids]
+        data = torch.stack([x for x, _ in items])
+        labels = torch.stack([torch.as_tensor(y) for _, y in items]).long().to(network.device)
+        assert self.input_layer is not None and context.encoder is not None
+        data = data.reshape(len(items), *network.layers[self.input_layer].shape).to(network.device)
+        return context.encoder(data, context.time, dt=context.dt, generator=context.generator), labels
+
+    def _windows(self, time: int) -> list[int]:
+        size = self.tbptt or time
+        return [min(size, time - start) for start in range(0, time, size)]
+
+    def _train(self, network: Network, epoch: int, batch: int, context: RunContext) -> dict[str, float]:
+        b = context.batch_size
+        ids = self._order(epoch)[batch * b : (batch + 1) * b]
+        spikes, labels = self._batch(self.train_set, ids, network, context)
+        network.train()
+        network.reset_state()
+        self.optimizer.zero_grad(set_to_none=True)
+        total, predicted, start = 0.0, [], 0
+        windows = self._windows(context.time)
+        for steps in windows:
+            network.run({self.input_layer: spikes[start : start + steps]}, time=steps)  # type: ignore[dict-item]
+            start += steps
+            output = self.output.take()
+            loss = self.loss(output, labels)
+            if not loss.requires_grad:
+                raise SnnkitError(
+                    f"the loss does not depend on any learnable tensor: nothing learnable leads to layer "
+                    f"{self.output_layer!r}, or its spiking layers lack a surrogate"
+                )
+            loss.backward()
+            network.detach_state()
+            total += float(loss)
+            predicted.append(output)
+        self.optimizer.step()
+        if batch == self.train_units - 1 and self.scheduler is not None:
+            self.scheduler.step()
+        joined = {k: torch.cat([o[k] for o in predicted]).detach() for k in predicted[0]}
+        accuracy = float((self.loss.predict(joined) == labels).float().mean())
+        metrics = {"loss": total / len(windows), "accuracy": accuracy, "epoch": float(epoch + 1)}
+        return metrics | self._rates(context.dt)
+
+    def _rates(self, dt: float) -> dict[str, float]:
+        return {f"rate.{name}": monitor.take() * 1000.0 / dt for name, monitor in self.rates.items()}
+
+    def _test(self, network: Network, epoch: int, batch: int, context: RunContext) -> dict[str, float]:
+        b = context.batch_size
+        ids = torch.arange(batch * b, min((batch + 1) * b, self.n_test))
+        spikes, labels = self._batch(self.test_set, ids, network, context)
+        if batch == 0:
+            self.test_totals.zero_()
+        network.eval()
+        network.reset_state()
+        with torch.no_grad():
+            network.run({self.input_layer: spikes}, time=context.time)  # type: ignore[dict-item]
+        output = self.output.take()
+        loss = float(self.loss(output, labels))
+        correct = float((self.loss.predict(output) == labels).sum())
+        self.test_totals += torch.tensor([loss * len(labels), correct, len(labels)], dtype=torch.float64)
+        self._rates(context.dt)  # test activity is not a training rate
+        if batch < self.test_units - 1:
+            return {}
+        loss_sum, correct_sum, n = self.test_totals.tolist()
+        return {"test_loss": loss_sum / n, "test_accuracy": correct_sum / n, "epoch": float(epoch + 1)}
+
+    # -- checkpoints -----------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Tensor]:
+        state = {"optimizer": _to_bytes(self.optimizer.state_dict()), "test_totals": self.test_totals.clone()}
+        if self.scheduler is not None:
+            state["scheduler"] = _to_bytes(self.scheduler.state_dict())
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Tensor]) -> None:
+        if state:
+            self.saved = dict(state)
+            self.test_totals = state["test_totals"].to(torch.float64).clone()
+
+
+@hookimpl
+def snnkit_register_pipelines(registry):
+    registry.add("gradient", GradientPipeline)
