@@ -59,7 +59,7 @@ PLUGIN_TABLES = {
 }
 TOP_LEVEL = ["run", *PLUGIN_TABLES, "network", "monitors", "plots"]
 DEFAULT_PLUGINS = {"pipeline": "simulate", "recorder": "hdf5"}
-LAYER_KEYS = ("name", "neuron", "shape")
+LAYER_KEYS = ("name", "neuron", "shape", "surrogate")
 CONNECTION_KEYS = ("source", "target", "connection", "name", "rule")
 MONITOR_KEYS = ("name", "target", "variables")
 
@@ -198,10 +198,16 @@ def build_network(experiment: Experiment, plugins: PluginManager) -> Network:
             )
         network.use_compile = run["compile"]
         return network.to(run["device"])
-    network = Network(dt=run["dt"], seed=run["seed"], plugins=plugins, compile=run["compile"])
-    for layer in experiment.data["network"]["layers"]:
+    table = experiment.data["network"]
+    network = Network(
+        dt=run["dt"], seed=run["seed"], plugins=plugins, compile=run["compile"], zero_delay=table["zero_delay"]
+    )
+    for layer in table["layers"]:
         params = {k: v for k, v in layer.items() if k not in LAYER_KEYS}
-        network.add_layer(layer["name"], layer["neuron"], layer["shape"], **params)
+        surrogate = layer.get("surrogate")
+        if isinstance(surrogate, dict):
+            surrogate = plugins.build("surrogates", surrogate["name"], **{k: v for k, v in surrogate.items() if k != "name"})
+        network.add_layer(layer["name"], layer["neuron"], layer["shape"], surrogate=surrogate, **params)
     for conn in experiment.data["network"]["connections"]:
         params = {k: v for k, v in conn.items() if k not in CONNECTION_KEYS}
         rule = conn.get("rule")
@@ -319,16 +325,18 @@ def _require(entry: dict[str, Any], keys: Sequence[str], table: str, source: str
 def _network_table(network: Any, plugins: PluginManager, source: str) -> dict[str, Any]:
     if not isinstance(network, dict):
         raise ExperimentError(source, "network", None, "must be a table")
+    keys = ["layers", "connections", "zero_delay"]
     for key in network:
-        if key not in ("layers", "connections"):
-            raise ExperimentError(source, "network", key, f"unknown key{_hint(key, ['layers', 'connections'])}")
+        if key not in keys:
+            raise ExperimentError(source, "network", key, f"unknown key{_hint(key, keys)}")
+    zero_delay = _check_type(network.get("zero_delay", False), bool, source, "network", "zero_delay")
     layers = _tables(network.get("layers", []), "network.layers", source)
     if not layers:
         raise ExperimentError(source, "network", "layers", "missing: a network needs at least one layer")
     shapes: dict[str, Any] = {}
     for i, layer in enumerate(layers):
         table = f"network.layers.{i}"
-        _require(layer, LAYER_KEYS, table, source)
+        _require(layer, ("name", "neuron", "shape"), table, source)
         name = _check_type(layer["name"], str, source, table, "name")
         if name in shapes:
             raise ExperimentError(source, table, "name", f"layer {name!r} is defined twice")
@@ -337,6 +345,13 @@ def _network_table(network: Any, plugins: PluginManager, source: str) -> dict[st
             raise ExperimentError(source, table, "shape", f"must be an integer or a list of integers, got {shape!r}")
         component = _component(plugins, "neurons", layer["neuron"], table, "neuron", source)
         _check_params(component, {k: v for k, v in layer.items() if k not in LAYER_KEYS}, ("shape",), table, source)
+        surrogate = layer.get("surrogate")
+        if surrogate is not None:
+            surrogate_name = surrogate.get("name") if isinstance(surrogate, dict) else surrogate
+            surrogate_component = _component(plugins, "surrogates", surrogate_name, table, "surrogate", source)
+            if isinstance(surrogate, dict):
+                params = {k: v for k, v in surrogate.items() if k != "name"}
+                _check_params(surrogate_component, params, (), f"{table}.surrogate", source)
         shapes[name] = shape
     connections = _tables(network.get("connections", []), "network.connections", source)
     names: set[str] = set()
@@ -369,7 +384,7 @@ def _network_table(network: Any, plugins: PluginManager, source: str) -> dict[st
                 _check_params(
                     rule_component, {k: v for k, v in rule.items() if k != "name"}, (), f"{table}.rule", source
                 )
-    return {"layers": layers, "connections": connections}
+    return {"layers": layers, "connections": connections, "zero_delay": zero_delay}
 
 
 def _monitor(entry: dict[str, Any], index: int, targets: set[str] | None, source: str) -> dict[str, Any]:

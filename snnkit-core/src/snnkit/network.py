@@ -500,7 +500,7 @@ class Network(nn.Module):
             if name in order:
                 return
             if name in visiting:
-                cycle = [*visiting[visiting.index(name) :], name]
+                cycle = [name, *reversed(visiting[visiting.index(name) :])]  # in the connections' direction
                 raise NetworkError(
                     f"zero_delay: the connections {' -> '.join(cycle)} form a cycle, so no layer of it can "
                     "go first; give the connection that closes it delay=1 (a recurrent connection "

@@ -26,3 +26,8 @@ def snnkit_register_experiments(registry):
         HERE / "cartpole_mstdp.toml",
         summary="CartPole-v1 learned with reward-modulated STDP (mstdpet): 40 population-coded inputs, 20 LIF neurons.",
     )
+    registry.add(
+        "mnist-surrogate-fc",
+        HERE / "mnist_surrogate_fc.toml",
+        summary="784-1000-10 LIF network trained on MNIST by surrogate-gradient backpropagation, 5 epochs of 25 steps.",
+    )

@@ -167,6 +167,7 @@ class GradientPipeline(Pipeline):
             raise SnnkitError(
                 'the gradient pipeline needs an [encoder] table: "poisson" for spikes, "repeat" for a direct current'
             )
+        self.loss: Loss = network.plugins.build("losses", self.loss_name, **self.loss_params)
         self.input_layer = self.input_layer or getattr(network, "input_layer", "input")
         self.output_layer = self.output_layer or getattr(network, "output_layer", "output")
         for role, layer in (("input_layer", self.input_layer), ("output_layer", self.output_layer)):
@@ -189,7 +190,6 @@ class GradientPipeline(Pipeline):
                 f"the loss {self.loss_name!r} scores one output neuron per class: layer {self.output_layer!r} has "
                 f"{outputs} neurons for {self.n_classes} classes; give it {self.n_classes}"
             )
-        self.loss: Loss = network.plugins.build("losses", self.loss_name, **self.loss_params)
         self.per_epoch = self.train_samples if self.train_samples is not None else len(self.train_set)
         if self.per_epoch > len(self.train_set):
             raise SnnkitError(
@@ -260,7 +260,7 @@ class GradientPipeline(Pipeline):
                 )
             loss.backward()
             network.detach_state()
-            total += float(loss)
+            total += float(loss.detach())
             predicted.append(output)
         self.optimizer.step()
         if batch == self.train_units - 1 and self.scheduler is not None:

@@ -1,0 +1,108 @@
+"""The ``gradient`` pipeline on the real MNIST files: it learns, resumes exactly, and refuses bad
+input before training."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from snnkit import recording as rec
+from snnkit.errors import SnnkitError
+from snnkit.experiment import ExperimentError, load_experiment
+from snnkit.runner import run_experiment
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+needs_mnist = pytest.mark.skipif(not (DATA / "MNIST" / "raw").exists(), reason=f"MNIST files not found in {DATA}")
+
+SMALL = [  # mnist-surrogate-fc with 100 hidden neurons and 10 steps: seconds, not minutes
+    "network.layers.1.shape=100",
+    "network.connections.1.weight='uniform(-0.1, 0.1)'",
+    "run.time=10",
+    "run.batch_size=64",
+    "pipeline.lr=2e-3",
+]
+
+
+@pytest.fixture
+def mnist_env(monkeypatch):
+    monkeypatch.setenv("SNNKIT_DATA", str(DATA))
+
+
+def small(plugins, tmp_path, name, *more):
+    return load_experiment("mnist-surrogate-fc", plugins, [*SMALL, *more, f'run.output="{tmp_path / name}"'])
+
+
+def test_discovered_through_the_entry_point(plugins):
+    assert plugins.get("pipelines", "gradient").provider.plugin == "gradient"
+    assert plugins.get("experiments", "mnist-surrogate-fc").provider.distribution == "snnkit-plugins"
+
+
+@needs_mnist
+def test_a_short_training_run_learns_mnist(plugins, mnist_env, tmp_path):
+    experiment = small(
+        plugins, tmp_path, "run.h5", "pipeline.train_samples=3200", "pipeline.test_samples=1000", "pipeline.epochs=1"
+    )
+    result = run_experiment(experiment, plugins)
+    assert result.status == "complete" and result.units_done == 50 + 16
+    assert result.metrics["test_accuracy"] > 0.75  # chance: 0.10
+    metrics = rec.open(tmp_path / "run.h5").metrics()
+    losses = metrics["loss"][1]
+    assert losses[-10:].mean() < 0.6 * losses[:10].mean()
+    assert {"rate.hidden", "rate.output", "accuracy"} <= set(metrics)
+
+
+@needs_mnist
+def test_resumed_training_equals_an_uninterrupted_run(plugins, mnist_env, tmp_path):
+    settings = [
+        "pipeline.train_samples=320",
+        "pipeline.test_samples=128",
+        "pipeline.epochs=2",
+        "pipeline.scheduler='steplr'",
+        "pipeline.scheduler_params={step_size=1, gamma=0.5}",
+        "run.checkpoint_every=1000",
+    ]
+    full = run_experiment(small(plugins, tmp_path, "full.h5", *settings), plugins)
+    calls = []
+    part = small(plugins, tmp_path, "part.h5", *settings)
+    stopped = run_experiment(part, plugins, should_stop=lambda: calls.append(1) or len(calls) > 7)
+    assert stopped.status == "interrupted" and stopped.units_done == 7  # in the first epoch's test
+    resumed = run_experiment(part, plugins, resume=tmp_path / "part.h5")
+    assert resumed.status == "complete" and resumed.metrics == full.metrics
+    a, b = rec.open(tmp_path / "full.h5"), rec.open(tmp_path / "part.h5")
+    for key, value in a.checkpoint()["network"].items():
+        assert torch.equal(value, b.checkpoint()["network"][key]), key
+    for name, (units, values) in a.metrics().items():
+        assert torch.equal(units, b.metrics()[name][0]) and torch.equal(values, b.metrics()[name][1]), name
+
+
+@needs_mnist
+def test_output_size_must_match_the_classes(plugins, mnist_env, tmp_path):
+    experiment = small(plugins, tmp_path, "run.h5", "network.layers.2.shape=12")
+    with pytest.raises(SnnkitError, match="layer 'output' has 12 neurons for 10 classes; give it 10"):
+        run_experiment(experiment, plugins)
+
+
+@needs_mnist
+def test_a_network_with_nothing_learnable_is_refused(plugins, mnist_env, tmp_path):
+    experiment = small(
+        plugins, tmp_path, "run.h5", "network.connections.0.learnable=false", "network.connections.1.learnable=false"
+    )
+    with pytest.raises(SnnkitError, match="gradient training needs learnable tensors"):
+        run_experiment(experiment, plugins)
+
+
+def test_a_surrogate_on_an_input_layer_is_refused(plugins, tmp_path):
+    experiment = small(plugins, tmp_path, "run.h5", "network.layers.0.surrogate='atan'")
+    with pytest.raises(Exception, match="layer 'input': RealInput neurons take no surrogate gradient"):
+        run_experiment(experiment, plugins)
+
+
+@needs_mnist
+def test_an_unknown_surrogate_optimizer_or_loss_names_the_closest(plugins, mnist_env, tmp_path):
+    with pytest.raises(ExperimentError, match="unknown surrogate gradient 'fast-sigmod'; did you mean 'fast-sigmoid'"):
+        small(plugins, tmp_path, "run.h5", "network.layers.1.surrogate='fast-sigmod'")
+    with pytest.raises(SnnkitError, match="unknown optimizer 'sgdd'; did you mean 'sgd'"):
+        run_experiment(small(plugins, tmp_path, "a.h5", "pipeline.optimizer='sgdd'"), plugins)
+    experiment = small(plugins, tmp_path, "b.h5", "pipeline.loss='rate-crossentropy'")
+    with pytest.raises(Exception, match="did you mean 'rate-cross-entropy'"):
+        run_experiment(experiment, plugins)

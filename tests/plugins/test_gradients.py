@@ -1,0 +1,209 @@
+"""Differentiable runs: gradients through time checked against finite differences and hand
+computation, spikes identical to simulation, zero-delay delivery, and the errors."""
+
+import pytest
+import torch
+
+from snnkit import Network, Surrogate
+from snnkit.errors import NetworkError
+
+NORMALISED = dict(v_rest=0.0, v_reset=0.0, v_thresh=1.0)  # threshold 1 mV above rest
+
+
+class Spy(Surrogate):
+    """A triangle of slope 10 that remembers the distance to threshold nearest to zero it saw."""
+
+    def __init__(self, triangle):
+        self.triangle, self.nearest = triangle, float("inf")
+
+    def derivative(self, x):
+        self.nearest = min(self.nearest, float(x.abs().min()))
+        return self.triangle.derivative(x)
+
+
+def two_layer(plugins, spy):
+    """real-input (3) -> lif (4) -> lif (2), float64, learnable weights and time constants."""
+    net = Network(seed=0, plugins=plugins).double()
+    net.add_layer("in", "real-input", 3)
+    for name, size in (("hidden", 4), ("out", 2)):
+        net.add_layer(name, "lif", size, tau_mem=10.0, refractory=2.0, learnable=["tau_mem"], **NORMALISED)
+        net.layers[name].surrogate = spy
+    net.add_connection("in", "hidden", "dense", weight="uniform(0.1, 0.9)", learnable=True)
+    net.add_connection("hidden", "out", "dense", weight="uniform(0.2, 1.2)", learnable=True)
+    net.add_monitor("out", "state", target="out", variables=["v"])
+    net.add_monitor("hidden", "state", target="hidden", variables=["s", "v"])
+    return net.double()
+
+
+def loss_of(net, x):
+    """A weighted sum of both layers' membrane potentials over every step."""
+    net.reset_state()
+    net.run({"in": x}, time=x.shape[0])
+    v = torch.cat([net.monitors["out"].get("v"), net.monitors["hidden"].get("v")], dim=2)
+    return (v * torch.linspace(0.5, 1.5, v.numel(), dtype=v.dtype).reshape(v.shape)).sum()
+
+
+def test_gradient_through_two_layers_over_steps_equals_finite_differences(plugins):
+    """With a triangle surrogate of slope 10, the pseudo-derivative is zero farther than 0.1 mV
+    from threshold; where no membrane comes that close, the surrogate gradient is the true
+    derivative of the (locally smooth) network, which finite differences measure: through the
+    leak (and learnable ``tau_mem``), the weights, refractory periods and resets, over 8 steps."""
+    spy = Spy(plugins.build("surrogates", "triangle", slope=10.0))
+    net = two_layer(plugins, spy)
+    x = torch.rand(8, 1, 3, generator=torch.Generator().manual_seed(58), dtype=torch.float64).requires_grad_()
+    loss = loss_of(net, x)
+    assert net.monitors["hidden"].get("s").sum() >= 4, "the check needs spikes (and resets) in the hidden layer"
+    tensors = {**dict(net.learnable()), "input": x}
+    grads = torch.autograd.grad(loss, list(tensors.values()))
+    assert spy.nearest > 0.1, "a membrane came within 0.1 mV of threshold: pick another seed"
+    for (name, tensor), grad in zip(tensors.items(), grads, strict=True):
+        numeric = torch.zeros_like(tensor)
+        flat = numeric.view(-1)
+        for i in range(tensor.numel()):
+            with torch.no_grad():
+                tensor.view(-1)[i] += 1e-6
+                up = loss_of(net, x)
+                tensor.view(-1)[i] -= 2e-6
+                down = loss_of(net, x)
+                tensor.view(-1)[i] += 1e-6
+            flat[i] = (up - down) / 2e-6
+        torch.testing.assert_close(grad, numeric, rtol=1e-5, atol=1e-7, msg=name)
+        assert grad.abs().sum() > 0, f"no gradient reached {name}"
+
+
+def test_gradient_through_a_spike_is_the_surrogate_by_hand(plugins):
+    """One LIF neuron, one step: s = H(w x - 1), so ds/dw = surrogate'(w x - 1) x."""
+    net = Network(plugins=plugins).double()
+    net.add_layer("in", "real-input", 1)
+    net.add_layer("out", "lif", 1, surrogate="fast-sigmoid", **NORMALISED)
+    net.add_connection("in", "out", "dense", weight=torch.tensor([[0.7]]), learnable=True)
+    net.add_monitor("s", "state", target="out", variables=["s"])
+    net.run({"in": torch.tensor([[[2.0]], [[0.0]]], dtype=torch.float64)}, time=2)  # arrives in step 2
+    s = net.monitors["s"].get("s")
+    assert s.flatten().tolist() == [0.0, 1.0]
+    s.sum().backward()
+    x = 0.7 * 2.0 - 1.0
+    assert net.connections["in->out"].weight.grad.item() == pytest.approx(2.0 / (1 + 25 * abs(x)) ** 2)
+
+
+def test_differentiable_spikes_equal_simulated_ones(plugins):
+    def run(grad):
+        net = Network(seed=5, plugins=plugins)
+        net.add_layer("in", "input", 30)
+        net.add_layer("a", "lif", 20, surrogate="atan", **NORMALISED)
+        net.add_layer("b", "current-lif", 10, surrogate="sigmoid", v_rest=0.0, v_reset=0.0, v_thresh=1.0)
+        net.add_connection("in", "a", "dense", weight="normal(0.3, 0.4)", learnable=True)
+        net.add_connection("a", "b", "dense", weight="normal(0.4, 0.5)", learnable=True)
+        net.add_connection("b", "a", "dense", weight="normal(-0.2, 0.2)", learnable=True)  # recurrent
+        for layer in ("a", "b"):
+            net.add_monitor(layer, "state", target=layer, variables=["s", "v"])
+        x = torch.rand(40, 3, 30, generator=net.generator()) < 0.2
+        with torch.set_grad_enabled(grad):
+            net.run({"in": x}, time=40)
+        assert net.monitors["b"].get("s").requires_grad == grad
+        return [net.monitors[m].get(v).detach().float() for m in ("a", "b") for v in ("s", "v")]
+
+    simulated, differentiated = run(False), run(True)
+    assert simulated[2].sum() > 10
+    for a, b in zip(simulated, differentiated, strict=True):
+        assert torch.equal(a, b)
+
+
+def test_recurrent_layer_trains_and_truncation_cuts_the_graph(plugins):
+    net = Network(seed=1, plugins=plugins, zero_delay=True)
+    net.add_layer("in", "input", 5)
+    net.add_layer("rec", "lif", 6, surrogate="fast-sigmoid", **NORMALISED)
+    net.add_connection("in", "rec", "dense", weight="uniform(0.3, 0.8)", learnable=True)
+    net.add_connection("rec", "rec", "dense", weight="normal(0.0, 0.3)", learnable=True, delay=1)
+    net.add_monitor("rec", "state", target="rec", variables=["s"])
+    x = torch.rand(20, 2, 5, generator=net.generator()) < 0.5
+    net.run({"in": x[:10]}, time=10)
+    net.monitors["rec"].get("s").sum().backward()
+    recurrent = net.connections["rec->rec"].weight
+    assert recurrent.grad is not None and recurrent.grad.abs().sum() > 0
+    net.detach_state()
+    assert all(not v.requires_grad for v in net.state.layers["rec"])
+    net.monitors["rec"].reset()
+    net.run({"in": x[10:]}, time=10)  # a second window backpropagates within itself only
+    net.monitors["rec"].get("s").sum().backward()
+
+
+def test_local_learning_is_frozen_in_differentiable_runs_and_asking_for_it_is_an_error(plugins):
+    net = Network(plugins=plugins)
+    net.add_layer("in", "input", 4)
+    net.add_layer("out", "lif", 3, surrogate="atan", **NORMALISED)
+    rule = plugins.build("learning_rules", "post-pre", nu=(0.1, 0.1))
+    net.add_connection("in", "out", "dense", weight=0.6, learnable=True, rule=rule)
+    before = net.connections["in->out"].weight.detach().clone()
+    x = torch.ones(5, 1, 4)
+    net.run({"in": x}, time=5)
+    assert torch.equal(net.connections["in->out"].weight.detach(), before)
+    with pytest.raises(NetworkError, match="cannot run in a differentiable run"):
+        net.run({"in": x}, time=5, learning=True)
+    with torch.no_grad():
+        net.run({"in": x}, time=5)  # local learning, as always
+    assert not torch.equal(net.connections["in->out"].weight.detach(), before)
+
+
+def test_a_differentiable_run_needs_surrogates(plugins):
+    net = Network(plugins=plugins)
+    net.add_layer("in", "input", 4)
+    net.add_layer("out", "lif", 3)
+    net.add_connection("in", "out", "dense", learnable=True)
+    with pytest.raises(NetworkError, match="out has none: add_layer.*surrogate=NAME.*atan, fast-sigmoid"):
+        net.run({"in": torch.ones(2, 1, 4)}, time=2)
+    with torch.no_grad():
+        net.run({"in": torch.ones(2, 1, 4)}, time=2)  # plain simulation needs none
+
+
+def test_a_surrogate_on_an_input_layer_is_refused(plugins):
+    net = Network(plugins=plugins)
+    with pytest.raises(NetworkError, match="layer 'in': Input neurons take no surrogate gradient"):
+        net.add_layer("in", "input", 4, surrogate="atan")
+    with pytest.raises(Exception, match="unknown surrogate gradient 'atna'; did you mean 'atan'"):
+        net.add_layer("out", "lif", 4, surrogate="atna")
+
+
+def test_learnable_lif_parameters(plugins):
+    layer = plugins.build("neurons", "lif", 3, learnable=["tau_mem", "v_thresh"], tau_mem=15.0)
+    assert dict(layer.named_parameters())["tau_mem"].tolist() == [15.0] * 3
+    with pytest.raises(ValueError, match="cannot learn 'tau'; did you mean 'tau_mem'"):
+        plugins.build("neurons", "lif", 3, learnable=["tau"])
+
+
+def stack(plugins, zero_delay):
+    net = Network(plugins=plugins, zero_delay=zero_delay)
+    for name in ("a", "b", "c", "d"):
+        params = {} if name == "a" else {**NORMALISED, "refractory": 0.0}
+        net.add_layer(name, "input" if name == "a" else "lif", 1, **params)
+    for source, target in (("c", "d"), ("a", "b"), ("b", "c")):  # added out of order on purpose
+        net.add_connection(source, target, "dense", weight=2.0)
+    net.add_monitor("d", "state", target="d", variables=["s"])
+    return net
+
+
+def test_zero_delay_crosses_a_stack_in_one_step(plugins):
+    x = torch.zeros(5, 1, 1)
+    x[0] = 1.0
+    for zero_delay, first in ((False, 3), (True, 0)):
+        net = stack(plugins, zero_delay)
+        net.run({"a": x}, time=5)
+        assert net.monitors["d"].get("s").flatten().nonzero().flatten().tolist() == [first]
+
+
+def test_zero_delay_connection_delays_count_whole_steps(plugins):
+    net = stack(plugins, True)
+    net.add_connection("d", "b", "dense", weight=2.0, delay=2)  # recurrent, closes b -> c -> d -> b
+    x = torch.zeros(6, 1, 1)
+    x[0] = 1.0
+    net.run({"a": x}, time=6)
+    # d fires at 0, reaches b 2 steps later, b -> c -> d at once: fires again at 2 and 4
+    assert net.monitors["d"].get("s").flatten().nonzero().flatten().tolist() == [0, 2, 4]
+
+
+def test_zero_delay_cycle_is_a_clear_error(plugins):
+    net = stack(plugins, True)
+    with pytest.raises(NetworkError, match=r"the connections b -> c -> d -> b form a cycle.*delay=1"):
+        net.add_connection("d", "b", "dense")
+    assert "d->b" not in net.connections  # refused, the network is as before
+    net.run({"a": torch.zeros(2, 1, 1)}, time=2)
