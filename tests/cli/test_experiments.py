@@ -150,4 +150,9 @@ def test_dry_run_prints_the_resolved_experiment(entry_point_plugins):
 def test_experiments_command_lists_the_demo(entry_point_plugins):
     result = run_cli(entry_point_plugins, "experiments")
     names = [line.split()[0] for line in result.output.splitlines()]
-    assert result.exit_code == 0 and names == ["cartpole-mstdp", "mnist-diehl-cook", "poisson-lif-demo"]
+    assert result.exit_code == 0 and names == [
+        "cartpole-mstdp",
+        "mnist-diehl-cook",
+        "mnist-surrogate-fc",
+        "poisson-lif-demo",
+    ]

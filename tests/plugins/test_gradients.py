@@ -150,7 +150,7 @@ def test_a_differentiable_run_needs_surrogates(plugins):
     net.add_layer("in", "input", 4)
     net.add_layer("out", "lif", 3)
     net.add_connection("in", "out", "dense", learnable=True)
-    with pytest.raises(NetworkError, match="out has none: add_layer.*surrogate=NAME.*atan, fast-sigmoid"):
+    with pytest.raises(NetworkError, match=r"out has none: add_layer.*surrogate=NAME.*atan, fast-sigmoid"):
         net.run({"in": torch.ones(2, 1, 4)}, time=2)
     with torch.no_grad():
         net.run({"in": torch.ones(2, 1, 4)}, time=2)  # plain simulation needs none

@@ -17,7 +17,10 @@ PRIMITIVES = {
     "fast-sigmoid": (3.0, lambda x, k: x / (1 + k * x.abs())),
     "atan": (2.0, lambda x, k: torch.atan(math.pi / 2 * k * x) / math.pi),
     "sigmoid": (4.0, lambda x, k: torch.sigmoid(k * x)),
-    "triangle": (0.5, lambda x, k: torch.where(x.abs() < 1 / k, k * x - torch.sign(x) * (k * x) ** 2 / 2, 0.5 * torch.sign(x))),
+    "triangle": (
+        0.5,
+        lambda x, k: torch.where(x.abs() < 1 / k, k * x - torch.sign(x) * (k * x) ** 2 / 2, 0.5 * torch.sign(x)),
+    ),
     "straight-through": (1.5, lambda x, k: k * x),
 }
 
@@ -39,7 +42,12 @@ def test_pseudo_derivatives_at_hand_computed_points(plugins):
     x = torch.tensor([0.0, 0.1, -0.5, 2.0], dtype=torch.float64)
     expected = {
         ("fast-sigmoid", 10.0): [1.0, 1 / 4, 1 / 36, 1 / 441],
-        ("atan", 2.0): [1.0, 1 / (1 + (math.pi * 0.1) ** 2), 1 / (1 + (math.pi * 0.5) ** 2), 1 / (1 + (2 * math.pi) ** 2)],
+        ("atan", 2.0): [
+            1.0,
+            1 / (1 + (math.pi * 0.1) ** 2),
+            1 / (1 + (math.pi * 0.5) ** 2),
+            1 / (1 + (2 * math.pi) ** 2),
+        ],
         ("sigmoid", 1.0): [0.25] + [math.exp(-v) / (1 + math.exp(-v)) ** 2 for v in (0.1, -0.5, 2.0)],
         ("triangle", 1.0): [1.0, 0.9, 0.5, 0.0],
         ("straight-through", 2.0): [2.0, 2.0, 2.0, 2.0],

@@ -26,10 +26,10 @@ class Connection(nn.Module, ABC):
       its :meth:`forward` must then be differentiable with respect to the weights and to the
       incoming spikes, silent ones included (``torch.is_grad_enabled()`` tells it that a
       gradient is wanted).
-    * :meth:`forward` maps the source's spikes ``[batch, *source_shape]`` (0.0/1.0 floats, booleans
-      from outside a network, or real values from a ``real-input`` layer) to the input they deliver to the target ``[batch, *target_shape]``.
-      Transient state (e.g. running rates) is a ``NamedTuple`` from :meth:`initial_state`, owned by
-      the network like a neuron's state.
+    * :meth:`forward` maps the source's spikes ``[batch, *source_shape]`` (0.0/1.0 floats,
+      booleans from outside a network, or real values from a ``real-input`` layer) to the input
+      they deliver to the target ``[batch, *target_shape]``. Transient state (e.g. running rates)
+      is a ``NamedTuple`` from :meth:`initial_state`, owned by the network like a neuron's state.
     * ``delay`` (steps) holds every spike back for that many steps on top of the one-step delay
       that all connections have; the network keeps the delay line, so every connection type
       supports it. Types with per-synapse delays take a tensor instead and handle it themselves.

@@ -206,7 +206,9 @@ def build_network(experiment: Experiment, plugins: PluginManager) -> Network:
         params = {k: v for k, v in layer.items() if k not in LAYER_KEYS}
         surrogate = layer.get("surrogate")
         if isinstance(surrogate, dict):
-            surrogate = plugins.build("surrogates", surrogate["name"], **{k: v for k, v in surrogate.items() if k != "name"})
+            surrogate = plugins.build(
+                "surrogates", surrogate["name"], **{k: v for k, v in surrogate.items() if k != "name"}
+            )
         network.add_layer(layer["name"], layer["neuron"], layer["shape"], surrogate=surrogate, **params)
     for conn in experiment.data["network"]["connections"]:
         params = {k: v for k, v in conn.items() if k not in CONNECTION_KEYS}

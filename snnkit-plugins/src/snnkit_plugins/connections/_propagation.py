@@ -44,8 +44,13 @@ def per_synapse_delays(line: Tensor, weight: Tensor, delays: Tensor) -> Tensor:
     """``out[b, j] = sum_i weight[i, j] * line[delays[i, j], b, i]`` for dense weights.
 
     Only the (delay, sample, source) entries that hold a spike are visited, so the cost follows
-    the activity, not the number of synapses.
+    the activity, not the number of synapses; when a gradient is wanted, every entry is, so that
+    silent sources get theirs too.
     """
+    if torch.is_grad_enabled():
+        arrived = line.permute(1, 2, 0).to(weight.dtype)  # [batch, source, depth]
+        index = delays.unsqueeze(0).expand(arrived.shape[0], -1, -1)  # [batch, source, target]
+        return (arrived.gather(2, index) * weight).sum(1)
     batch = line.shape[1]
     out = torch.zeros(batch, weight.shape[1], dtype=weight.dtype, device=weight.device)
     k, b, i = line.nonzero(as_tuple=True)

@@ -17,8 +17,8 @@ class StateMonitor(Monitor):
     Values are copied, optionally to another device (``"cpu"`` keeps GPU memory free), and
     :meth:`get` joins them to ``[time, batch, ...]``. Spikes are booleans, except in a
     differentiable run, where every recorded value carries the autograd graph (spikes as the
-    0.0/1.0 floats they are in the step), so a loss computed from them back-propagates. Memory grows with the run: use a recorder
-    for long runs.
+    0.0/1.0 floats they are in the step), so a loss computed from them back-propagates. Memory
+    grows with the run: use a recorder for long runs.
 
     Args:
         target: name of the layer or connection to watch.
