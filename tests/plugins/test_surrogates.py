@@ -85,8 +85,9 @@ def test_gradcheck_against_the_primitive(plugins, name):
 def test_spike_is_the_exact_step_forward_and_the_surrogate_backward(plugins):
     surrogate = plugins.build("surrogates", "fast-sigmoid", slope=2.0)
     v = torch.tensor([0.5, 1.0, 1.5, 3.0], dtype=torch.float64, requires_grad=True)
-    s = spike(v, 1.0, surrogate)
+    s, fired = spike(v, 1.0, surrogate)
     assert s.tolist() == [0.0, 1.0, 1.0, 1.0] and s.dtype == torch.float64
+    assert fired.tolist() == [False, True, True, True] and not fired.requires_grad
     (s * torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)).sum().backward()
     x = v.detach() - 1.0
     torch.testing.assert_close(v.grad, torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64) / (1 + 2 * x.abs()) ** 2)
@@ -94,8 +95,9 @@ def test_spike_is_the_exact_step_forward_and_the_surrogate_backward(plugins):
 
 def test_spike_without_gradient_needs_no_surrogate():
     v = torch.tensor([[0.0, 2.0]])
-    assert spike(v, 1.0, None).tolist() == [[0.0, 1.0]]
-    assert spike(v, 1.0, None, active=torch.tensor([[True, False]])).tolist() == [[0.0, 0.0]]
+    assert spike(v, 1.0, None)[0].tolist() == [[0.0, 1.0]]
+    spikes, fired = spike(v, 1.0, None, active=torch.tensor([[True, False]]))
+    assert spikes.tolist() == [[0.0, 0.0]] and fired.tolist() == [[False, False]]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -110,5 +112,5 @@ def test_a_surrogate_of_your_own_is_a_surrogate(plugins):
             return (x.abs() < 0.5).to(x.dtype)
 
     v = torch.tensor([0.9, 1.2, 2.0], requires_grad=True)
-    spike(v, 1.0, Box()).sum().backward()
+    spike(v, 1.0, Box())[0].sum().backward()
     assert v.grad.tolist() == [1.0, 1.0, 0.0]

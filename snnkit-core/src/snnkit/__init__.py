@@ -20,7 +20,7 @@ from snnkit.neurons import NeuronGroup
 from snnkit.pipelines import Pipeline
 from snnkit.plugins import PluginManager, get_plugin_manager
 from snnkit.registry import Component, Registry
-from snnkit.surrogates import Surrogate, spike
+from snnkit.surrogates import Surrogate, spike, to_spikes
 
 try:
     __version__ = version("snnkit-core")
@@ -52,4 +52,5 @@ __all__ = [
     "get_plugin_manager",
     "hookimpl",
     "spike",
+    "to_spikes",
 ]

@@ -54,6 +54,9 @@ class Connection(nn.Module, ABC):
     """
 
     weight: Tensor
+    #: Whether the source emits 0/1 spikes (the network sets it from the source layer's
+    #: ``emits_real``), so that any nonzero input counts as 1; ``False`` keeps input values as given.
+    binary_source: bool = False
 
     def __init__(
         self,

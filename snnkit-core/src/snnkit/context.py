@@ -19,11 +19,13 @@ class Context:
             ``train()`` mode when ``run(learning=True)``.
         generator: the network's random generator on its device; stochastic models draw from it
             so that a seed repeats a run exactly.
+        dtype: the network's float dtype, which spikes take.
     """
 
     dt: float = 1.0
     learning: bool = False
     generator: torch.Generator | None = None
+    dtype: torch.dtype = torch.float32
 
 
 class Activity(NamedTuple):

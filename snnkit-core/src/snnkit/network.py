@@ -276,6 +276,7 @@ class Network(nn.Module):
             raise ShapeError(f"connection {name!r} source (layer {source!r})", src.shape, conn.source_shape)
         if conn.target_shape != tgt.shape:
             raise ShapeError(f"connection {name!r} target (layer {target!r})", tgt.shape, conn.target_shape)
+        conn.binary_source = not src.emits_real
         self.connections[name] = conn.to(self.device)
         self.edges[name] = (source, target)
         if self.zero_delay:
@@ -413,10 +414,13 @@ class Network(nn.Module):
             self.state = self._initial_state(batch)
         state = self.state
         device, dtype = self.device, self._anchor.dtype
-        external = {k: v.to(device=device, dtype=dtype) for k, v in inputs.items()}
+        # boolean spikes stay boolean until their layer takes them (a quarter of the memory)
+        external = {
+            k: v.to(device=device, dtype=torch.bool if v.dtype == torch.bool else dtype) for k, v in inputs.items()
+        }
         clamps = {k: self._clamp(k, v, time, batch) for k, v in (clamp or {}).items()}
         suppressed = {k: self._clamp(k, v, time, batch, "suppress") for k, v in (suppress or {}).items()}
-        ctx = Context(dt=self.dt, learning=self.training and learning, generator=self.generator())
+        ctx = Context(dt=self.dt, learning=self.training and learning, generator=self.generator(), dtype=dtype)
         plan = self._structure()
         advance = self._steps
         if self.use_compile:
@@ -542,10 +546,11 @@ class Network(nn.Module):
         compiling = torch.compiler.is_compiling()
         seen: dict[tuple[str, str], list[Tensor]] = {key: [] for key in watched}
         every: list[tuple[dict[str, Tensor], dict[str, Tensor | None], dict[str, Any]]] = []
+        binary = {(t, v) for t, v in watched if v == "s" and not self._layer(t, "monitored").emits_real}
+        # per part (inputs, clamps, suppressions): each stepped tensor split into its steps once
+        drives = [({k: v.unbind(0) for k, v in b.items()}, f) for b, f in zip(block[:3], fixed[:3], strict=True)]
         for t in range(steps):
-            now, forced, quiet = (
-                {**{k: v[t] for k, v in b.items()}, **f} for b, f in zip(block[:3], fixed[:3], strict=True)
-            )
+            now, forced, quiet = ({**{k: v[t] for k, v in b.items()}, **f} if b else f for b, f in drives)
             reward = block.reward[t] if block.reward is not None else fixed.reward
             parts = self._step(*parts, now, forced, quiet, reward, ctx)
             if compiling:
@@ -553,11 +558,10 @@ class Network(nn.Module):
             for target, variable in watched:
                 seen[target, variable].append(self._value(parts, target, variable))
         recorded = {}
-        for target, variable in watched:
-            values = torch.stack(seen[target, variable])
-            if variable == "s" and not values.requires_grad and not self._layer(target, "monitored").emits_real:
-                values = values != 0  # monitors keep spikes as booleans, unless they carry gradients
-            recorded[target, variable] = values
+        for key, values in seen.items():
+            stacked = torch.stack(values)
+            # monitors keep spikes as booleans, unless they carry gradients
+            recorded[key] = stacked.bool() if key in binary and not stacked.requires_grad else stacked
         return parts, recorded, every if compiling else None
 
     def _value(self, parts: StepParts, target: str, variable: str) -> Tensor:

@@ -38,7 +38,7 @@ class NeuronGroup(nn.Module, ABC):
       instead of spikes (``real-input``) sets ``emits_real = True``. It must not keep anything on
       ``self`` between steps, except learned buffers.
     * A model whose spikes come from a threshold crossing sets ``differentiable = True`` and emits
-      ``snnkit.spike(v, threshold, self.surrogate)``: the exact step forward, and the surrogate's
+      ``snnkit.spike(v, threshold, self.surrogate)[0]``: the exact step forward, and the surrogate's
       pseudo-derivative backward when the network trains by gradient. The network sets
       :attr:`surrogate` (``add_layer(..., surrogate="atan")``); it is ``None`` otherwise.
     * The step must be differentiable where it can be: no in-place change of a tensor that
@@ -93,7 +93,7 @@ class NeuronGroup(nn.Module, ABC):
         decayed = trace * math.exp(-dt / self.trace_tau)
         if self.trace_additive:
             return decayed + spikes.to(trace.dtype)
-        return torch.where(spikes != 0, torch.ones_like(trace), decayed)
+        return torch.where(spikes.bool(), torch.ones_like(trace), decayed)
 
     def extra_repr(self) -> str:
         return f"shape={self.shape}"

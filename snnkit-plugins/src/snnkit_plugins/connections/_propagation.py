@@ -9,7 +9,7 @@ from torch import Tensor
 
 def active_sources(x: Tensor) -> Tensor:
     """Indices of the sources that spiked (or carry a nonzero value) in any sample of the batch."""
-    return (x if x.dtype == torch.bool else x != 0).any(0).nonzero().squeeze(1)
+    return x.bool().any(0).nonzero().squeeze(1)
 
 
 #: Below this many synapses a pass over the whole matrix (product or learning update) is cheaper
@@ -17,16 +17,20 @@ def active_sources(x: Tensor) -> Tensor:
 SMALL = 100_000
 
 
-def event_driven_product(x: Tensor, weight: Tensor, threshold: float) -> Tensor:
+def event_driven_product(x: Tensor, weight: Tensor, threshold: float, binary: bool = False) -> Tensor:
     """``x @ weight`` for ``x`` ``[batch, n]``, summing only the rows of active sources when at most
-    ``threshold`` of the entries are nonzero (one fused gather-and-sum, ``embedding_bag``)."""
+    ``threshold`` of the entries are nonzero (one fused gather-and-sum, ``embedding_bag``); with
+    ``binary`` (0/1 spikes) every nonzero entry counts as 1, which saves gathering the values."""
     if weight.numel() < SMALL:
         return x.to(weight.dtype) @ weight
     b, i = x.nonzero(as_tuple=True)
     if i.numel() > threshold * x.numel():
         return x.to(weight.dtype) @ weight
-    offsets = torch.searchsorted(b, torch.arange(x.shape[0], device=x.device))
-    values = None if x.dtype == torch.bool else x[b, i].to(weight.dtype)
+    if x.shape[0] == 1:  # one sample: one bag, starting at 0
+        offsets = torch.zeros(1, dtype=torch.long, device=x.device)
+    else:
+        offsets = torch.searchsorted(b, torch.arange(x.shape[0], device=x.device))
+    values = None if binary or x.dtype == torch.bool else x[b, i].to(weight.dtype)
     return F.embedding_bag(i, weight, offsets, mode="sum", per_sample_weights=values)
 
 

@@ -158,7 +158,7 @@ class Dense(Connection):
             return (x.to(self.weight.dtype)[:, :, None] * self.weight).sum(1)
         if x.is_cuda or self.event_threshold <= 0 or torch.compiler.is_compiling() or torch.is_grad_enabled():
             return x.to(self.weight.dtype) @ self.weight
-        return event_driven_product(x, self.weight, self.event_threshold)
+        return event_driven_product(x, self.weight, self.event_threshold, self.binary_source)
 
     def outer(self, pre: Tensor, post: Tensor) -> Tensor:
         a = pre.reshape(pre.shape[0], -1).to(self.weight.dtype)

@@ -91,8 +91,8 @@ class DiehlCook(NeuronGroup):
             winner = torch.zeros_like(margin, dtype=torch.bool)
             winner.scatter_(1, margin.argmax(1, keepdim=True), True)
             spikes = winner.reshape(spikes.shape) & spikes
-        spikes = spikes.to(v.dtype)
         v, refractory = reset(spikes, v, state.refractory, self.v_reset, self.refractory, dt)
+        spikes = spikes.to(v.dtype)
         if ctx.learning:
             self.theta.mul_(math.exp(-dt / self.tc_theta_decay)).add_(spikes.sum(0), alpha=self.theta_plus)
         return spikes, LIFState(v, refractory)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from snnkit import Context, NeuronGroup, NoState, hookimpl
+from snnkit import Context, NeuronGroup, NoState, hookimpl, to_spikes
 
 
 class Input(NeuronGroup):
@@ -38,7 +38,7 @@ class Input(NeuronGroup):
         return NoState()
 
     def forward(self, input: Tensor, state: NoState, ctx: Context) -> tuple[Tensor, NoState]:
-        spikes = (input != 0).to(input.dtype if input.is_floating_point() else torch.float32)
+        spikes = to_spikes(input, ctx.dtype) if input.dtype == torch.bool else to_spikes(input.bool(), input.dtype)
         if input.requires_grad:  # gradients pass straight through to the input
             spikes = input + (spikes - input).detach()
         return spikes, state

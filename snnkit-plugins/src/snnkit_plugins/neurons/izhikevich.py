@@ -143,8 +143,7 @@ class Izhikevich(NeuronGroup):
             dv = half * (0.04 * v * v + 5.0 * v + 140.0 - u + input)
             v = torch.where(v >= self.v_peak, v, (v + dv).clamp_max(self.v_peak))
         u = u + ctx.dt * self.a * (self.b * v - u)
-        spikes = spike(v, self.v_peak, self.surrogate)
-        fired = spikes > 0
+        spikes, fired = spike(v, self.v_peak, self.surrogate)
         v = torch.where(fired, self.c.expand_as(v), v)
         u = torch.where(fired, u + self.d, u)
         return spikes, IzhikevichState(v, u)

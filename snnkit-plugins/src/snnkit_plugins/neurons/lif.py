@@ -47,20 +47,21 @@ def leak(v: Tensor, v_rest: float | Tensor, tau: float | Tensor, dt: float) -> T
 def integrate(v: Tensor, x: Tensor, refractory: Tensor, dt: float) -> tuple[Tensor, Tensor]:
     """Add input ``x`` where the neuron is not refractory; returns ``(v, active)``."""
     active = refractory < 0.5 * dt
-    return v + x * active, active
+    return torch.addcmul(v, x, active), active  # v + x * active, one pass
 
 
 def reset(
-    spikes: Tensor, v: Tensor, refractory: Tensor, v_reset: float | Tensor, period: float, dt: float
+    fired: Tensor, v: Tensor, refractory: Tensor, v_reset: float | Tensor, period: float, dt: float
 ) -> tuple[Tensor, Tensor]:
-    """Set spiking neurons to ``v_reset`` and hold them refractory for ``period`` ms (whole steps).
+    """Set the neurons that ``fired`` (booleans) to ``v_reset`` and hold them refractory for
+    ``period`` ms (whole steps).
 
     The reset is not differentiated through (no gradient flows from the spike into the reset), as
     Zenke & Vogels (2021, Neural Computation 33) recommend for surrogate-gradient training.
     """
-    fired = spikes > 0
     hold = round(period / dt) * dt
-    return torch.where(fired, v_reset, v), torch.where(fired, hold, refractory - dt).clamp_min_(0.0)
+    v = torch.where(fired, v_reset, v) if isinstance(v_reset, Tensor) else v.masked_fill(fired, v_reset)
+    return v, (refractory - dt).clamp_min_(0.0).masked_fill_(fired, hold)
 
 
 def fire(
@@ -76,8 +77,8 @@ def fire(
     """Integrate-and-fire with an absolute refractory period: spikes where ``v >= threshold``,
     differentiable through ``surrogate``. Returns ``(spikes, v, refractory)``."""
     v, active = integrate(v, x, refractory, dt)
-    spikes = spike(v, threshold, surrogate, active)
-    v, refractory = reset(spikes, v, refractory, v_reset, period, dt)
+    spikes, fired = spike(v, threshold, surrogate, active)
+    v, refractory = reset(fired, v, refractory, v_reset, period, dt)
     return spikes, v, refractory
 
 

@@ -54,7 +54,7 @@ class McCullochPitts(NeuronGroup):
         return McCullochPittsState(torch.zeros((batch_size, *self.shape), device=device, dtype=dtype))
 
     def forward(self, input: Tensor, state: McCullochPittsState, ctx: Context) -> tuple[Tensor, McCullochPittsState]:
-        return spike(input, self.threshold, self.surrogate), McCullochPittsState(input)
+        return spike(input, self.threshold, self.surrogate)[0], McCullochPittsState(input)
 
 
 @hookimpl

@@ -89,9 +89,9 @@ class SRM0(NeuronGroup):
         v, active = integrate(leak(state.v, self.v_rest, self.tau_mem, dt), input, state.refractory, dt)
         draw = torch.rand(v.shape, generator=ctx.generator, device=v.device, dtype=v.dtype)
         probability = self.firing_probability(v, dt) * active
-        spikes = (draw < probability).to(v.dtype)
-        v, refractory = reset(spikes, v, state.refractory, self.v_reset, self.refractory, dt)
-        return spikes, SRM0State(v, refractory, probability)
+        fired = draw < probability
+        v, refractory = reset(fired, v, state.refractory, self.v_reset, self.refractory, dt)
+        return fired.to(v.dtype), SRM0State(v, refractory, probability)
 
 
 @hookimpl
