@@ -334,6 +334,7 @@ class Network(nn.Module):
         clamp: Mapping[str, Tensor] | None = None,
         suppress: Mapping[str, Tensor] | None = None,
         learning: bool | None = None,
+        constant: Mapping[str, Tensor] | None = None,
     ) -> None:
         """Simulate ``time`` steps, continuing from the current state.
 
@@ -353,6 +354,10 @@ class Network(nn.Module):
                 or ``[*shape]`` of neurons forced to spike.
             suppress: like ``clamp``, neurons whose spikes are removed (after ``clamp``); the neuron
                 still updates its own state as if it had fired, only no spike leaves it.
+            constant: external input per layer name that is the same at every step,
+                ``[batch, *shape]`` (e.g. pixel values as a constant current); what same-step
+                connections deliver from a memoryless layer fed such an input is computed once
+                per call, not per step.
             learning: local plasticity (learning rules, adaptive thresholds) in ``train()`` mode;
                 ``False`` freezes it for this run, as ``eval()`` does. By default it is on, except
                 in a differentiable run, where it is off (and asking for it is an error).
@@ -360,14 +365,15 @@ class Network(nn.Module):
         if not isinstance(time, int) or isinstance(time, bool) or time < 1:
             raise ValueError(f"time must be a positive number of steps, got {time!r}")
         inputs = dict(inputs or {})
-        differentiable = self.differentiable(inputs)
+        held = dict(constant or {})
+        differentiable = self.differentiable({**inputs, **held})
         if differentiable and learning:
             raise NetworkError(
                 "local learning rules change weights in place and cannot run in a differentiable run; "
                 "run local learning under torch.no_grad() and gradient training with learning=False"
             )
         with torch.set_grad_enabled(differentiable):
-            self._run(inputs, time, reward, clamp, suppress, learning is not False and not differentiable)
+            self._run(inputs, held, time, reward, clamp, suppress, learning is not False and not differentiable)
 
     def differentiable(self, inputs: Mapping[str, Tensor] | None = None) -> bool:
         """Whether a run now would be differentiable: autograd is on and a learnable tensor of the
@@ -395,6 +401,7 @@ class Network(nn.Module):
     def _run(
         self,
         inputs: dict[str, Tensor],
+        held: dict[str, Tensor],
         time: int,
         reward: float | Tensor | None,
         clamp: Mapping[str, Tensor] | None,
@@ -409,14 +416,15 @@ class Network(nn.Module):
                     f"a differentiable run needs a surrogate gradient on every spiking layer; {', '.join(missing)} "
                     f"has none: add_layer(..., surrogate=NAME) with one of: {known}"
                 )
-        batch = self._batch_size(inputs, time)
+        batch = self._batch_size(inputs, time, held)
         if self.state is None or self.state.batch_size != batch:
             self.state = self._initial_state(batch)
         state = self.state
         device, dtype = self.device, self._anchor.dtype
         # boolean spikes stay boolean until their layer takes them (a quarter of the memory)
         external = {
-            k: v.to(device=device, dtype=torch.bool if v.dtype == torch.bool else dtype) for k, v in inputs.items()
+            k: v.to(device=device, dtype=torch.bool if v.dtype == torch.bool else dtype)
+            for k, v in {**inputs, **held}.items()
         }
         clamps = {k: self._clamp(k, v, time, batch) for k, v in (clamp or {}).items()}
         suppressed = {k: self._clamp(k, v, time, batch, "suppress") for k, v in (suppress or {}).items()}
@@ -438,8 +446,13 @@ class Network(nn.Module):
             if name not in external and name not in driven
         }
         # What changes from step to step is sliced per call ([steps, ...]); the rest is passed as is.
-        stepped = _Drive(external, self._stepped(clamps), self._stepped(suppressed), None)
-        fixed = _Drive(silence, _without(clamps, stepped.clamps), _without(suppressed, stepped.suppressed), None)
+        stepped = _Drive(_without(external, held), self._stepped(clamps), self._stepped(suppressed), None)
+        fixed = _Drive(
+            silence | _without(external, stepped.inputs),
+            _without(clamps, stepped.clamps),
+            _without(suppressed, stepped.suppressed),
+            None,
+        )
         if ctx.learning and reward is not None:
             r = self._reward(reward, time, batch)
             if r.dim() == 2:
@@ -521,7 +534,7 @@ class Network(nn.Module):
         return order
 
     def _stepped(self, masks: dict[str, Tensor]) -> dict[str, Tensor]:
-        """The masks with a time dimension (``[time, batch, *shape]``)."""
+        """The inputs or masks with a time dimension (``[time, batch, *shape]``)."""
         return {k: m for k, m in masks.items() if m.dim() == 2 + len(self._layer(k, "masked").shape)}
 
     def _steps(
@@ -547,12 +560,18 @@ class Network(nn.Module):
         seen: dict[tuple[str, str], list[Tensor]] = {key: [] for key in watched}
         every: list[tuple[dict[str, Tensor], dict[str, Tensor | None], dict[str, Any]]] = []
         binary = {(t, v) for t, v in watched if v == "s" and not self._layer(t, "monitored").emits_real}
+        constant, skip = self._constant_deliveries(parts, block, fixed, ctx)
+        inputs = {k: v + constant[k] if k in constant else v for k, v in fixed.inputs.items()}
+        inputs |= {k: v for k, v in constant.items() if k not in inputs}
         # per part (inputs, clamps, suppressions): each stepped tensor split into its steps once
-        drives = [({k: v.unbind(0) for k, v in b.items()}, f) for b, f in zip(block[:3], fixed[:3], strict=True)]
+        drives = [
+            ({k: v.unbind(0) for k, v in b.items()}, f)
+            for b, f in zip(block[:3], (inputs, fixed.clamps, fixed.suppressed), strict=True)
+        ]
         for t in range(steps):
             now, forced, quiet = ({**{k: v[t] for k, v in b.items()}, **f} if b else f for b, f in drives)
             reward = block.reward[t] if block.reward is not None else fixed.reward
-            parts = self._step(*parts, now, forced, quiet, reward, ctx)
+            parts = self._step(*parts, now, forced, quiet, reward, ctx, skip)
             if compiling:
                 every.append((parts[0], parts[1], parts[5]))  # what loops over weights read
             for target, variable in watched:
@@ -563,6 +582,44 @@ class Network(nn.Module):
             # monitors keep spikes as booleans, unless they carry gradients
             recorded[key] = stacked.bool() if key in binary and not stacked.requires_grad else stacked
         return parts, recorded, every if compiling else None
+
+    def _constant_deliveries(
+        self, parts: StepParts, block: _Drive, fixed: _Drive, ctx: Context
+    ) -> tuple[dict[str, Tensor], frozenset[str]]:
+        """What same-step connections deliver from layers that emit the same at every step of this
+        call, computed once, by target layer, and the names of those connections.
+
+        Such a source is a ``memoryless`` layer (its output depends on this step's input alone)
+        fed a constant input (no time dimension) and neither clamped nor suppressed; its
+        connection keeps no state and does not learn in this run. Reusing one output for every
+        step gives the same values, and, in a differentiable run, the same gradients, summed over
+        the steps before the one product that needs them (constant inputs such as pixel currents
+        then cost one pass through the first layer's weights instead of one per step).
+        """
+        plan = self._structure()
+        masked = {*block.clamps, *block.suppressed, *fixed.clamps, *fixed.suppressed}
+        constant: dict[str, Tensor] = {}
+        skip: set[str] = set()
+        emitted: dict[str, Tensor] = {}
+        for target, incoming in plan.immediate.items():
+            for name, conn, source in incoming:
+                layer = self._layer(source, "source")
+                learns = ctx.learning and (name in self.rules or conn.weight_decay)
+                if (
+                    not layer.memoryless
+                    or source not in fixed.inputs
+                    or source in block.inputs
+                    or source in masked
+                    or learns
+                    or len(parts[3][name]) > 0  # the connection keeps a state
+                ):
+                    continue
+                if source not in emitted:
+                    emitted[source] = layer(fixed.inputs[source], parts[2][source], ctx)[0]
+                out, _ = conn(emitted[source], parts[3][name], ctx)
+                constant[target] = out if target not in constant else constant[target] + out
+                skip.add(name)
+        return constant, frozenset(skip)
 
     def _value(self, parts: StepParts, target: str, variable: str) -> Tensor:
         """A monitorable variable in the state ``parts`` (as ``_step`` returns them)."""
@@ -590,8 +647,10 @@ class Network(nn.Module):
         suppressed: dict[str, Tensor],
         reward: Tensor | None,
         ctx: Context,
+        skip: Container[str] = (),
     ) -> StepParts:
-        """One step (see the module's docstring) from the state's parts to their next values.
+        """One step (see the module's docstring) from the state's parts to their next values;
+        the connections in ``skip`` deliver nothing (their constant output is in ``external``).
 
         Apart from learned tensors (weights, adaptive thresholds), which change in place, it
         only reads its arguments, so ``torch.compile`` can fuse it whole (``compile=True``).
@@ -620,7 +679,8 @@ class Network(nn.Module):
         new_traces: dict[str, Tensor | None] = {}
         for name, layer in plan.layers:
             for conn_name, conn, source in plan.immediate.get(name, ()):
-                deliver(conn_name, conn, new_spikes[source], name)
+                if conn_name not in skip:
+                    deliver(conn_name, conn, new_spikes[source], name)
             x = drive.get(name)
             if name in external:
                 x = external[name] if x is None else x + external[name]
@@ -700,8 +760,20 @@ class Network(nn.Module):
             state.rules[name] = cast(LearningRule, rule).initial_state(conn, batch, device=device, dtype=dtype)
         return state
 
-    def _batch_size(self, inputs: Mapping[str, Tensor], time: int) -> int:
+    def _batch_size(self, inputs: Mapping[str, Tensor], time: int, held: Mapping[str, Tensor]) -> int:
         batch = None
+        for name, x in held.items():
+            layer = self._layer(name, "input")
+            if name in inputs:
+                raise NetworkError(f"layer {name!r} has both a stepped input and a constant one; give one")
+            if not isinstance(x, Tensor) or tuple(x.shape[1:]) != layer.shape or x.dim() != 1 + len(layer.shape):
+                shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+                raise ShapeError(f"constant input for layer {name!r} ([batch, *shape])", ("batch", *layer.shape), shape)
+            if batch is not None and x.shape[0] != batch:
+                raise ShapeError(
+                    f"constant input for layer {name!r}: batch size", (batch, *layer.shape), tuple(x.shape)
+                )
+            batch = x.shape[0]
         for name, x in inputs.items():
             layer = self._layer(name, "input")
             if not isinstance(x, Tensor):

@@ -56,6 +56,9 @@ class NeuronGroup(nn.Module, ABC):
 
     emits_real = False
     differentiable = False
+    #: The output depends on this step's input alone (no state, no randomness): fed the same input
+    #: every step, the layer emits the same, and the network reuses what it delivers.
+    memoryless = False
     surrogate: Surrogate | None = None
 
     def __init__(

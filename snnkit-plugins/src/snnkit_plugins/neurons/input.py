@@ -27,6 +27,8 @@ class Input(NeuronGroup):
     [[1.0, 0.0, 1.0]]
     """
 
+    memoryless = True
+
     def __init__(
         self, shape: int | Sequence[int], *, trace_tau: float | None = None, trace_additive: bool = False
     ) -> None:

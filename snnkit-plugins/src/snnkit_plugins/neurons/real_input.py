@@ -29,6 +29,7 @@ class RealInput(NeuronGroup):
     """
 
     emits_real = True
+    memoryless = True
 
     def __init__(
         self, shape: int | Sequence[int], *, trace_tau: float | None = None, trace_additive: bool = False

@@ -90,16 +90,17 @@ class GradientPipeline(Pipeline):
 
     Units are mini-batches of ``[run] batch_size`` samples. Each epoch takes ``train_samples``
     training samples in an order drawn from the run's seed and the epoch, then all
-    ``test_samples`` test samples. A sample is encoded for ``[run] time`` steps (a ``poisson``
-    encoder for rate-coded spikes, or ``repeat`` into a ``real-input`` layer for the pixel values
-    as a direct current), run from rest, scored by ``loss`` on the output layer, and the
-    optimiser takes one step per batch. The network's learnable tensors are trained: ``dense``
+    ``test_samples`` test samples. A sample is presented for ``[run] time`` steps, from rest:
+    encoded by the ``[encoder]`` (``poisson`` for rate-coded spikes), or, without an encoder, its
+    values as a constant current into the input layer (a ``real-input`` layer: direct input, as in
+    snnTorch's tutorials; the first layer's product is then computed once per sample). The output
+    layer is scored by ``loss`` and the optimiser takes one step per batch. The network's learnable tensors are trained: ``dense``
     and ``conv2d`` connections with ``learnable = true``, neuron parameters named in a layer's
     ``learnable``. Every spiking layer needs a surrogate gradient (``surrogate = "atan"`` in its
     table). Local learning rules do not run.
 
     Metrics of a training batch: ``loss``, ``accuracy`` (of the batch), ``rate.<layer>`` (mean
-    rate of every layer, Hz). After each epoch's test: ``test_loss`` and ``test_accuracy``.
+    rate of every spiking layer, Hz). After each epoch's test: ``test_loss`` and ``test_accuracy``.
 
     Args:
         epochs: passes over the training samples, 1.
@@ -163,10 +164,6 @@ class GradientPipeline(Pipeline):
     def prepare(self, network: Network, context: RunContext) -> None:
         if context.dataset is None or context.load_dataset is None:
             raise SnnkitError('the gradient pipeline needs a [dataset] table (e.g. plugin = "mnist")')
-        if context.encoder is None:
-            raise SnnkitError(
-                'the gradient pipeline needs an [encoder] table: "poisson" for spikes, "repeat" for a direct current'
-            )
         self.loss: Loss = network.plugins.build("losses", self.loss_name, **self.loss_params)
         self.input_layer = self.input_layer or getattr(network, "input_layer", "input")
         self.output_layer = self.output_layer or getattr(network, "output_layer", "output")
@@ -208,7 +205,7 @@ class GradientPipeline(Pipeline):
                 self.scheduler.load_state_dict(_from_bytes(self.saved["scheduler"]))
         self.output = _Record(self.output_layer, self.loss.reads)
         network.add_monitor("gradient.output", self.output)
-        self.rates = {name: _Rate(name) for name in network.layers}
+        self.rates = {name: _Rate(name) for name, layer in network.layers.items() if not layer.emits_real}
         for name, monitor in self.rates.items():
             network.add_monitor(f"gradient.rate.{name}", monitor)
 
@@ -228,12 +225,24 @@ class GradientPipeline(Pipeline):
         return torch.randperm(len(self.train_set), generator=generator)[: self.per_epoch]
 
     def _batch(self, dataset: Any, ids: Tensor, network: Network, context: RunContext) -> tuple[Tensor, Tensor]:
+        """The samples' input, ``[time, batch, *shape]`` from the encoder or ``[batch, *shape]``
+        (a constant current) without one, and their labels."""
         items = [dataset[int(i)] for i in ids]
         data = torch.stack([x for x, _ in items])
         labels = torch.stack([torch.as_tensor(y) for _, y in items]).long().to(network.device)
-        assert self.input_layer is not None and context.encoder is not None
+        assert self.input_layer is not None
         data = data.reshape(len(items), *network.layers[self.input_layer].shape).to(network.device)
+        if context.encoder is None:
+            return data, labels
         return context.encoder(data, context.time, dt=context.dt, generator=context.generator), labels
+
+    def _present(self, network: Network, data: Tensor, start: int, steps: int, context: RunContext) -> None:
+        """Run ``steps`` steps of the input from step ``start`` on."""
+        assert self.input_layer is not None
+        if context.encoder is None:
+            network.run(None, time=steps, constant={self.input_layer: data})
+        else:
+            network.run({self.input_layer: data[start : start + steps]}, time=steps)
 
     def _windows(self, time: int) -> list[int]:
         size = self.tbptt or time
@@ -249,7 +258,7 @@ class GradientPipeline(Pipeline):
         total, predicted, start = 0.0, [], 0
         windows = self._windows(context.time)
         for steps in windows:
-            network.run({self.input_layer: spikes[start : start + steps]}, time=steps)  # type: ignore[dict-item]
+            self._present(network, spikes, start, steps, context)
             start += steps
             output = self.output.take()
             loss = self.loss(output, labels)
@@ -282,7 +291,7 @@ class GradientPipeline(Pipeline):
         network.eval()
         network.reset_state()
         with torch.no_grad():
-            network.run({self.input_layer: spikes}, time=context.time)  # type: ignore[dict-item]
+            self._present(network, spikes, 0, context.time, context)
         output = self.output.take()
         loss = float(self.loss(output, labels))
         correct = float((self.loss.predict(output) == labels).sum())
