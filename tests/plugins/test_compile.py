@@ -59,3 +59,31 @@ def test_the_run_table_switches_compilation_on(plugins):
     assert not build_network(experiment, plugins).use_compile
     experiment = load_experiment("mnist-diehl-cook", plugins, ["model.n_neurons=4", "run.compile=true"])
     assert build_network(experiment, plugins).use_compile
+
+
+@needs_compiler
+def test_compiled_steps_follow_each_networks_settings(plugins):
+    """torch's guards on the components are off; the settings number stands in for them: a second
+    network of the same structure with another threshold, or a changed parameter, is not run with
+    code compiled for the first."""
+    from snnkit import Network
+    from snnkit_plugins.neurons.lif import LIFParameters
+
+    def run(net):
+        net.reset_state()
+        with torch.no_grad():
+            net.run({"in": torch.ones(10, 1, 5, dtype=torch.bool)}, time=10)
+        return int(net.monitors["m"].get("s").sum())
+
+    def make(threshold):
+        net = Network(seed=0, compile=True, plugins=plugins)
+        net.add_layer("in", "input", 5)
+        net.add_layer("o", "lif", 3, v_rest=0.0, v_reset=0.0, v_thresh=threshold, refractory=0.0)
+        net.add_connection("in", "o", "dense", weight=0.6)
+        net.add_monitor("m", "state", target="o", variables=["s"])
+        return net
+
+    first, second = make(1.0), make(100.0)
+    assert (run(first), run(second)) == (27, 0)  # 3 neurons fire at steps 1 to 9 (one-step delay)
+    first.layers["o"].params = LIFParameters(0.0, 0.0, 100.0, 100.0, 0.0)
+    assert run(first) == 0

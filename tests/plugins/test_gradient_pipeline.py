@@ -64,8 +64,8 @@ def test_resumed_training_equals_an_uninterrupted_run(plugins, mnist_env, tmp_pa
     full = run_experiment(small(plugins, tmp_path, "full.h5", *settings), plugins)
     calls = []
     part = small(plugins, tmp_path, "part.h5", *settings)
-    stopped = run_experiment(part, plugins, should_stop=lambda: calls.append(1) or len(calls) > 7)
-    assert stopped.status == "interrupted" and stopped.units_done == 7  # in the first epoch's test
+    stopped = run_experiment(part, plugins, should_stop=lambda: calls.append(1) or len(calls) > 6)
+    assert stopped.status == "interrupted" and stopped.units_done == 6  # 5 training batches, then 1 of 2 test ones
     resumed = run_experiment(part, plugins, resume=tmp_path / "part.h5")
     assert resumed.status == "complete" and resumed.metrics == full.metrics
     a, b = rec.open(tmp_path / "full.h5"), rec.open(tmp_path / "part.h5")

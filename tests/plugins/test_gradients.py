@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from snnkit import Network, Surrogate
-from snnkit.errors import NetworkError
+from snnkit.errors import NetworkError, ShapeError
 
 NORMALISED = dict(v_rest=0.0, v_reset=0.0, v_thresh=1.0)  # threshold 1 mV above rest
 
@@ -207,3 +207,57 @@ def test_zero_delay_cycle_is_a_clear_error(plugins):
         net.add_connection("d", "b", "dense")
     assert "d->b" not in net.connections  # refused, the network is as before
     net.run({"a": torch.zeros(2, 1, 1)}, time=2)
+
+
+def direct_input_network(plugins, compile=False):
+    net = Network(seed=2, plugins=plugins, zero_delay=True, compile=compile)
+    net.add_layer("in", "real-input", 6)
+    net.add_layer("h", "lif", 5, surrogate="atan", refractory=1.0, **NORMALISED)
+    net.add_layer("o", "lif", 3, surrogate="atan", refractory=1.0, **NORMALISED)
+    net.add_connection("in", "h", "dense", weight="normal(0.4, 0.3)", bias=0.1, learnable=True)
+    net.add_connection("h", "o", "dense", weight="normal(0.5, 0.4)", learnable=True)
+    net.add_monitor("o", "state", target="o", variables=["s", "v"])
+    return net
+
+
+def gradients_of(net, run):
+    net.reset_state()
+    run(net)
+    s, v = net.monitors["o"].get("s"), net.monitors["o"].get("v")
+    (s.sum() + (v * v).mean()).backward()
+    grads = {name: p.grad.clone() for name, p in net.learnable().items()}
+    for p in net.learnable().values():
+        p.grad = None
+    return s.detach(), v.detach(), grads
+
+
+def test_a_constant_input_equals_the_same_input_at_every_step(plugins):
+    """``constant=`` computes the first connection once per call; spikes, potentials and gradients
+    are those of the same input given at every step."""
+    x = torch.rand(4, 6, generator=torch.Generator().manual_seed(0))
+    net = direct_input_network(plugins)
+    stepped = gradients_of(net, lambda n: n.run({"in": x.expand(30, 4, 6)}, time=30))
+    held = gradients_of(net, lambda n: n.run(None, time=30, constant={"in": x}))
+    assert stepped[0].sum() > 10
+    torch.testing.assert_close(stepped[0], held[0], rtol=0, atol=0)
+    torch.testing.assert_close(stepped[1], held[1])
+    for name in stepped[2]:
+        torch.testing.assert_close(stepped[2][name], held[2][name], msg=name)
+
+
+def test_constant_input_errors(plugins):
+    net = direct_input_network(plugins)
+    with pytest.raises(ShapeError, match=r"constant input for layer 'in' \(\[batch, \*shape\]\)"):
+        net.run(None, time=3, constant={"in": torch.zeros(3, 4, 6)})
+    with pytest.raises(NetworkError, match="both a stepped input and a constant one"):
+        net.run({"in": torch.zeros(3, 4, 6)}, time=3, constant={"in": torch.zeros(4, 6)})
+
+
+def test_compiled_gradients_equal_eager_ones(plugins):
+    x = torch.rand(4, 6, generator=torch.Generator().manual_seed(1))
+    eager = gradients_of(direct_input_network(plugins), lambda n: n.run(None, time=30, constant={"in": x}))
+    compiled = gradients_of(direct_input_network(plugins, True), lambda n: n.run(None, time=30, constant={"in": x}))
+    assert torch.equal(eager[0], compiled[0])
+    torch.testing.assert_close(eager[1], compiled[1])
+    for name in eager[2]:
+        torch.testing.assert_close(eager[2][name], compiled[2][name], rtol=1e-4, atol=1e-6, msg=name)

@@ -7,7 +7,7 @@ concrete model comes from a plugin found through the ``snnkit`` entry-point grou
 from importlib.metadata import PackageNotFoundError, version
 
 from snnkit.connections import Connection
-from snnkit.context import Activity, Context, NoState, any_nonzero
+from snnkit.context import Activity, Context, NoState
 from snnkit.encoders import Encoder
 from snnkit.environments import ActionFunction, Environment, Transition
 from snnkit.errors import SnnkitError
@@ -17,6 +17,7 @@ from snnkit.losses import Loss
 from snnkit.monitors import Monitor
 from snnkit.network import Network, NetworkState
 from snnkit.neurons import NeuronGroup
+from snnkit.ops import any_nonzero
 from snnkit.pipelines import Pipeline
 from snnkit.plugins import PluginManager, get_plugin_manager
 from snnkit.registry import Component, Registry

@@ -39,10 +39,3 @@ class Activity(NamedTuple):
 
 class NoState(NamedTuple):
     """The state of a component that keeps none."""
-
-
-def any_nonzero(x: Tensor) -> bool:
-    """Whether ``x`` holds any nonzero entry, to skip work on silent steps; always ``True`` inside
-    ``torch.compile``, where code cannot branch on tensor values (the work is then done anyway,
-    with the same result)."""
-    return torch.compiler.is_compiling() or bool(x.any())

@@ -75,6 +75,10 @@ def _without(values: dict[str, Tensor], names: Container[str]) -> dict[str, Tens
     return {k: v for k, v in values.items() if k not in names}
 
 
+#: Components' settings seen by compiled steps, each numbered (see ``Network._settings``).
+_SETTINGS: dict[tuple[Any, ...], int] = {}
+
+
 def _map_tensors(x: Any, fn: Callable[[Tensor], Tensor]) -> Any:
     """``fn`` applied to a tensor or to each tensor of a ``NamedTuple``; anything else as is."""
     if isinstance(x, Tensor):
@@ -117,9 +121,10 @@ class Network(nn.Module):
             per-operation overhead, which this removes (Diehl & Cook's network: about 7 times
             faster). Each new batch size, learning mode or set of inputs and clamps compiles once
             (tens of seconds; needs a C++ compiler on a CPU). Results match the uncompiled steps to
-            float rounding; code that ``torch.compile`` cannot trace runs uncompiled. Components
-            are not re-checked between calls: after changing one's settings, set ``use_compile``
-            again to recompile.
+            float rounding; code that ``torch.compile`` cannot trace runs uncompiled. torch's
+            guards on the components are replaced by a cheaper check of their settings at every
+            ``run``: changing a component's parameters (or its surrogate) compiles the steps again.
+            Differentiable runs compile their backward pass too.
         zero_delay: connections without a ``delay`` deliver their source's spikes in the same step
             (BindsNET's ``one_step``; how snnTorch's and Norse's layers work), so a signal crosses
             a deep feed-forward stack in one step instead of one step per layer; a connection with
@@ -431,9 +436,14 @@ class Network(nn.Module):
         ctx = Context(dt=self.dt, learning=self.training and learning, generator=self.generator(), dtype=dtype)
         plan = self._structure()
         advance = self._steps
+        settings = 0
         if self.use_compile:
+            # torch's guards on every module attribute cost a tenth of a step, so they are off; in
+            # their place the compiled steps take a number standing for every component's settings,
+            # which torch does guard: other settings (another network, a changed parameter) compile
+            # anew instead of reusing code that baked in the old ones.
+            settings = _SETTINGS.setdefault(self._settings(), len(_SETTINGS))
             if self._compiled is None:
-                # Components are not guarded (a tenth of a step's time): adding one forgets the compiled steps.
                 options: dict[str, str | int | bool | Callable[..., Any]] = {
                     "guard_filter_fn": torch.compiler.skip_guard_on_all_nn_modules_unsafe,
                 }
@@ -466,7 +476,7 @@ class Network(nn.Module):
         for start in range(0, time, chunk):
             block = _Drive(*(_slice(part, start, start + chunk) for part in stepped))
             steps = min(chunk, time - start)
-            parts, recorded, _ = advance(parts, block, fixed, steps, ctx, watched)
+            parts, recorded, _ = advance(parts, block, fixed, steps, ctx, watched, settings)
             state.spikes, state.traces, state.layers, state.connections, state.delays, state.rules = parts
             state.time += steps
             for monitor in self.monitors.values():
@@ -474,6 +484,21 @@ class Network(nn.Module):
         if ctx.learning:
             for conn in plan.plastic:
                 conn.renormalize()
+
+    def _settings(self) -> tuple[Any, ...]:
+        """Every component's settings (its attributes other than tensors and modules), to tell
+        when compiled steps, which assumed them, are stale."""
+
+        def plain(value: Any) -> Any:
+            if isinstance(value, Tensor | nn.Module) or (callable(value) and not hasattr(value, "__dict__")):
+                return None
+            return repr(value)
+
+        return tuple(
+            (name, tuple((k, plain(v)) for k, v in vars(module).items() if not k.startswith("_")))
+            for name, module in self.named_modules()
+            if name
+        )
 
     def _structure(self) -> _Plan:
         """The layers, connections and rules in the order a step visits them (cached)."""
@@ -545,9 +570,11 @@ class Network(nn.Module):
         steps: int,
         ctx: Context,
         watched: tuple[tuple[str, str], ...],
+        settings: int = 0,
     ) -> tuple[StepParts, dict[tuple[str, str], Tensor], Any]:
         """Advance ``steps`` steps, fed by ``block`` (its tensors are ``[steps, ...]``) and ``fixed``
-        (the same every step).
+        (the same every step). ``settings`` (unused here) tells compiled code which components'
+        settings it was compiled for.
 
         Returns the new state's parts, per watched ``(target, variable)`` its values after each
         step (``[steps, ...]``, spikes as booleans, for the monitors), and, when compiled, the
@@ -556,6 +583,8 @@ class Network(nn.Module):
         buffers they keep compiled code from recomputing a chain of earlier steps inside each
         step's loops over the weights (twice as slow); the other parts need not be.
         """
+        if settings < 0:  # read, so that compiled code is guarded on it
+            raise ValueError(f"settings must be a non-negative number, got {settings}")
         compiling = torch.compiler.is_compiling()
         seen: dict[tuple[str, str], list[Tensor]] = {key: [] for key in watched}
         every: list[tuple[dict[str, Tensor], dict[str, Tensor | None], dict[str, Any]]] = []

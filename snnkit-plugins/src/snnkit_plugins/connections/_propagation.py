@@ -3,40 +3,7 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
-
-
-def active_sources(x: Tensor) -> Tensor:
-    """Indices of the sources that spiked (or carry a nonzero value) in any sample of the batch."""
-    return x.bool().any(0).nonzero().squeeze(1)
-
-
-#: Below this many synapses a pass over the whole matrix (product or learning update) is cheaper
-#: than finding the active neurons first (measured on the LIF benchmark and Diehl & Cook's 784 x 100).
-SMALL = 100_000
-
-
-def event_driven_product(x: Tensor, weight: Tensor, threshold: float, binary: bool = False) -> Tensor:
-    """``x @ weight`` for ``x`` ``[batch, n]``, summing only the rows of active sources when at most
-    ``threshold`` of the entries are nonzero (one fused gather-and-sum, ``embedding_bag``); with
-    ``binary`` (0/1 spikes) every nonzero entry counts as 1, which saves gathering the values."""
-    if weight.numel() < SMALL:
-        return x.to(weight.dtype) @ weight
-    b, i = x.nonzero(as_tuple=True)
-    if i.numel() > threshold * x.numel():
-        return x.to(weight.dtype) @ weight
-    if x.shape[0] == 1:  # one sample: one bag, starting at 0
-        offsets = torch.zeros(1, dtype=torch.long, device=x.device)
-    else:
-        offsets = torch.searchsorted(b, torch.arange(x.shape[0], device=x.device))
-    values = None if binary or x.dtype == torch.bool else x[b, i].to(weight.dtype)
-    return F.embedding_bag(i, weight, offsets, mode="sum", per_sample_weights=values)
-
-
-def outer_sum(a: Tensor, c: Tensor) -> Tensor:
-    """``sum_b a[b, i] * c[b, j]``; a broadcast product for one sample, a matrix product for more."""
-    return a[0][:, None] * c[0][None, :] if a.shape[0] == 1 else a.T @ c
 
 
 def shift_in(line: Tensor, x: Tensor) -> Tensor:

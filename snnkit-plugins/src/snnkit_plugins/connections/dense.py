@@ -12,14 +12,8 @@ from torch import Tensor, nn
 from snnkit import Connection, Context, NoState, hookimpl
 from snnkit.errors import ShapeError
 from snnkit.init import WeightSpec, initial_weights
-from snnkit_plugins.connections._propagation import (
-    SMALL,
-    active_sources,
-    event_driven_product,
-    outer_sum,
-    per_synapse_delays,
-    shift_in,
-)
+from snnkit.ops import active_indices, event_driven, outer_sum, spike_product
+from snnkit_plugins.connections._propagation import per_synapse_delays, shift_in
 
 
 class DelayLine(NamedTuple):
@@ -152,13 +146,7 @@ class Dense(Connection):
 
     def propagate(self, x: Tensor) -> Tensor:
         """``x @ weight`` for ``x`` ``[batch, source size]``, gathering rows when few are active."""
-        if torch.compiler.is_compiling() and x.shape[0] == 1:
-            # one sample: as a sum over the rows it fuses with the step's other loops over the
-            # weights, cheaper than a library call for a matrix-vector product
-            return (x.to(self.weight.dtype)[:, :, None] * self.weight).sum(1)
-        if x.is_cuda or self.event_threshold <= 0 or torch.compiler.is_compiling() or torch.is_grad_enabled():
-            return x.to(self.weight.dtype) @ self.weight
-        return event_driven_product(x, self.weight, self.event_threshold, self.binary_source)
+        return spike_product(x, self.weight, self.event_threshold, self.binary_source)
 
     def outer(self, pre: Tensor, post: Tensor) -> Tensor:
         a = pre.reshape(pre.shape[0], -1).to(self.weight.dtype)
@@ -177,8 +165,8 @@ class Dense(Connection):
         a = pre.reshape(pre.shape[0], -1).to(self.weight.dtype)
         c = post.reshape(post.shape[0], -1).to(self.weight.dtype)
         n_source, n_target = self.weight.shape
-        if self.weight.numel() >= SMALL and not a.is_cuda and not torch.compiler.is_compiling():
-            rows = active_sources(a)
+        if event_driven(a, self.weight.numel()):
+            rows = active_indices(a)
             if rows.numel() <= 0.25 * n_source:
                 if rows.numel():
                     mask = None if self.mask is None else self.mask[rows]
@@ -187,7 +175,7 @@ class Dense(Connection):
                         block = block * factor(self.weight[rows])
                     self._add_block(block, mask, lambda u: self.weight.index_add_(0, rows, u))
                 return
-            cols = active_sources(c)
+            cols = active_indices(c)
             if cols.numel() <= 0.04 * n_target:
                 if cols.numel():
                     mask = None if self.mask is None else self.mask[:, cols]

@@ -12,7 +12,8 @@ from torch import Tensor, nn
 from snnkit import Connection, Context, NoState, hookimpl
 from snnkit.errors import ShapeError
 from snnkit.init import WeightSpec, initial_weights
-from snnkit_plugins.connections._propagation import active_sources, shift_in
+from snnkit.ops import active_indices, event_driven
+from snnkit_plugins.connections._propagation import shift_in
 
 
 class SparseDelayLine(NamedTuple):
@@ -165,9 +166,9 @@ class Sparse(Connection):
 
     def _synapses_of_active(self, x: Tensor) -> Tensor | None:
         """Indices of the synapses leaving active sources, or ``None`` when the dense sum is cheaper."""
-        if x.is_cuda or self.event_threshold <= 0:
+        if self.event_threshold <= 0 or not event_driven(x):
             return None
-        active = active_sources(x)
+        active = active_indices(x)
         if active.numel() > self.event_threshold * x.shape[1]:
             return None
         starts, stops = self.row_start[active], self.row_start[active + 1]

@@ -89,15 +89,16 @@ class GradientPipeline(Pipeline):
     """Train by back-propagation through time with surrogate gradients, testing after every epoch.
 
     Units are mini-batches of ``[run] batch_size`` samples. Each epoch takes ``train_samples``
-    training samples in an order drawn from the run's seed and the epoch, then all
+    training samples in an order drawn from the run's seed and the epoch, in whole batches (the
+    remainder, fewer than a batch, is left out, as torch's ``drop_last``), then all
     ``test_samples`` test samples. A sample is presented for ``[run] time`` steps, from rest:
     encoded by the ``[encoder]`` (``poisson`` for rate-coded spikes), or, without an encoder, its
     values as a constant current into the input layer (a ``real-input`` layer: direct input, as in
     snnTorch's tutorials; the first layer's product is then computed once per sample). The output
-    layer is scored by ``loss`` and the optimiser takes one step per batch. The network's learnable tensors are trained: ``dense``
-    and ``conv2d`` connections with ``learnable = true``, neuron parameters named in a layer's
-    ``learnable``. Every spiking layer needs a surrogate gradient (``surrogate = "atan"`` in its
-    table). Local learning rules do not run.
+    layer is scored by ``loss`` and the optimiser takes one step per batch. The network's
+    learnable tensors are trained: ``dense`` and ``conv2d`` connections with ``learnable = true``,
+    neuron parameters named in a layer's ``learnable``. Every spiking layer needs a surrogate
+    gradient (``surrogate = "atan"`` in its table). Local learning rules do not run.
 
     Metrics of a training batch: ``loss``, ``accuracy`` (of the batch), ``rate.<layer>`` (mean
     rate of every spiking layer, Hz). After each epoch's test: ``test_loss`` and ``test_accuracy``.
@@ -195,7 +196,9 @@ class GradientPipeline(Pipeline):
         test_size = len(self.test_set) if self.test_set is not None else 0
         self.n_test = min(self.test_samples, test_size) if self.test_samples is not None else test_size
         b = context.batch_size
-        self.train_units, self.test_units = -(-self.per_epoch // b), -(-self.n_test // b)
+        # whole batches only, as torch's drop_last: the remainder of an epoch (fewer than a batch,
+        # different each epoch as the order changes) is left out, and every step sees one batch size
+        self.train_units, self.test_units = max(self.per_epoch // b, 1), -(-self.n_test // b)
         self.seed = context.generator.initial_seed()
         self.optimizer = self.optimizer_class(list(learnable.values()), lr=self.lr, **self.optimizer_params)
         self.scheduler = self.scheduler_class(self.optimizer, **self.scheduler_params) if self.scheduler_class else None
