@@ -18,7 +18,7 @@ g = torch.Generator().manual_seed(0)
 images, labels = torch.rand(32, 784, generator=g), torch.randint(0, 10, (32,), generator=g)  # your data
 for step in range(30):
     net.reset_state()  # every sample starts at rest, and the monitors start empty
-    net.run({"input": images.expand(25, 32, 784)}, time=25)  # [time, batch, neurons]
+    net.run(None, time=25, constant={"input": images})  # the same input current at every step
     loss = loss_fn({"s": net.monitors["out"].get("s")}, labels)
     optimizer.zero_grad()
     loss.backward()

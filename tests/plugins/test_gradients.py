@@ -261,3 +261,13 @@ def test_compiled_gradients_equal_eager_ones(plugins):
     torch.testing.assert_close(eager[1], compiled[1])
     for name in eager[2]:
         torch.testing.assert_close(eager[2][name], compiled[2][name], rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_a_constant_delivery_adds_to_the_targets_own_input(plugins):
+    x = torch.rand(4, 6, generator=torch.Generator().manual_seed(2))
+    extra = torch.rand(30, 4, 5, generator=torch.Generator().manual_seed(3))
+    net = direct_input_network(plugins)
+    stepped = gradients_of(net, lambda n: n.run({"in": x.expand(30, 4, 6), "h": extra}, time=30))
+    held = gradients_of(net, lambda n: n.run({"h": extra}, time=30, constant={"in": x}))
+    torch.testing.assert_close(stepped[0], held[0], rtol=0, atol=0)
+    torch.testing.assert_close(stepped[1], held[1])
