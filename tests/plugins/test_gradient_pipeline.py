@@ -20,6 +20,7 @@ SMALL = [  # mnist-surrogate-fc with 100 hidden neurons and 10 steps: seconds, n
     "run.time=10",
     "run.batch_size=64",
     "pipeline.lr=2e-3",
+    "run.compile=false",  # the experiment's compile=true costs tens of seconds per test
 ]
 
 
@@ -39,10 +40,8 @@ def test_discovered_through_the_entry_point(plugins):
 
 @needs_mnist
 def test_a_short_training_run_learns_mnist(plugins, mnist_env, tmp_path):
-    experiment = small(
-        plugins, tmp_path, "run.h5", "pipeline.train_samples=3200", "pipeline.test_samples=1000", "pipeline.epochs=1"
-    )
-    result = run_experiment(experiment, plugins)
+    settings = ["pipeline.train_samples=3200", "pipeline.test_samples=1000", "pipeline.epochs=1", "run.compile=true"]
+    result = run_experiment(small(plugins, tmp_path, "run.h5", *settings), plugins)  # compiled, as shipped
     assert result.status == "complete" and result.units_done == 50 + 16
     assert result.metrics["test_accuracy"] > 0.75  # chance: 0.10
     metrics = rec.open(tmp_path / "run.h5").metrics()
@@ -106,3 +105,13 @@ def test_an_unknown_surrogate_optimizer_or_loss_names_the_closest(plugins, mnist
     experiment = small(plugins, tmp_path, "b.h5", "pipeline.loss='rate-crossentropy'")
     with pytest.raises(Exception, match="did you mean 'rate-cross-entropy'"):
         run_experiment(experiment, plugins)
+
+
+@needs_mnist
+def test_truncated_backpropagation_learns_and_one_window_is_the_whole_sample(plugins, mnist_env, tmp_path):
+    settings = ["pipeline.train_samples=1280", "pipeline.test_samples=500", "pipeline.epochs=1"]
+    whole = run_experiment(small(plugins, tmp_path, "whole.h5", *settings), plugins)
+    one_window = run_experiment(small(plugins, tmp_path, "one.h5", *settings, "pipeline.tbptt=10"), plugins)
+    assert one_window.metrics == whole.metrics  # a window of all 10 steps is plain BPTT
+    halves = run_experiment(small(plugins, tmp_path, "halves.h5", *settings, "pipeline.tbptt=5"), plugins)
+    assert halves.metrics != whole.metrics and halves.metrics["test_accuracy"] > 0.6  # chance: 0.10
