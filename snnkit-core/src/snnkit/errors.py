@@ -37,6 +37,11 @@ class UnknownKindError(SnnkitError, KeyError):
         return str(self.args[0])
 
 
+def _plural(noun: str) -> str:
+    """``"neuron model"`` -> ``"neuron models"``, ``"loss"`` -> ``"losses"``."""
+    return f"{noun}es" if noun.endswith("s") else f"{noun}s"
+
+
 class UnknownComponentError(SnnkitError, KeyError):
     """A component name that no plugin registered for that kind."""
 
@@ -46,7 +51,8 @@ class UnknownComponentError(SnnkitError, KeyError):
         listing = ", ".join(self.known) if self.known else "none are installed"
         command = f"snnkit plugins --kind {kind}" if kind else "snnkit plugins"
         super().__init__(
-            f"unknown {noun} {name!r}{_did_you_mean(name, self.known)} Known {noun}s: {listing} (run `{command}`)."
+            f"unknown {noun} {name!r}{_did_you_mean(name, self.known)} Known {_plural(noun)}: {listing}"
+            f" (run `{command}`)."
         )
 
     def __str__(self) -> str:

@@ -296,7 +296,8 @@ def _check_params(component: Any, params: dict[str, Any], given: Sequence[str], 
     try:
         component.check_parameters(params, given=given)
     except ParameterError as exc:
-        key = next((k for k in params if k in exc.problem), None)
+        quoted = [(exc.problem.find(f"'{k}'"), k) for k in params if f"'{k}'" in exc.problem]
+        key = min(quoted)[1] if quoted else None  # the first named: a suggestion comes after it
         raise ExperimentError(source, table, key, str(exc)) from None
 
 

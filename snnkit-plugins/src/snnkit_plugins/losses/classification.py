@@ -70,9 +70,11 @@ class MembraneCrossEntropy(Loss):
     """Cross-entropy on the output membrane potential (mV) over the sample's steps, its maximum
     (``over_time = "max"``) or its mean (``"mean"``): ``CE(softmax(max_t v[t]), label)``.
 
-    Used with a non-spiking (leaky-integrator) readout, e.g. a ``lif`` output layer whose
-    threshold is never reached. Reference: Cramer, Stradmann, Schemmel & Zenke (2022), "The
-    Heidelberg spiking data sets", IEEE TNNLS (max-over-time readout).
+    Often used with a non-spiking (leaky-integrator) readout, a ``lif`` output layer whose
+    threshold is never reached; on a firing layer it scores the membrane between resets
+    (``mnist-surrogate-fc`` does that, and learns faster than on spike counts). Reference:
+    Cramer, Stradmann, Schemmel & Zenke (2022), "The Heidelberg spiking data sets", IEEE TNNLS
+    (max-over-time readout).
 
     Args:
         over_time: ``"max"`` or ``"mean"``.
