@@ -92,10 +92,6 @@ def lif_step(
     return spikes, LIFState(v, refractory)
 
 
-#: The LIF parameters gradient training can learn (``learnable=[...]``).
-LEARNABLE = ("v_rest", "v_reset", "v_thresh", "tau_mem")
-
-
 def learnable_parameters(module: nn.Module, names: Sequence[str], values: dict[str, float]) -> tuple[str, ...]:
     """Register each of ``names`` on ``module`` as a per-neuron ``Parameter`` starting at its value."""
     if isinstance(names, str):
