@@ -20,6 +20,7 @@ process of its own, so peak memory is its own.
     SNNKIT_DATA=../shared/data python benchmarks/surrogate_mnist.py --engine snntorch --epochs 5
     SNNKIT_DATA=../shared/data python benchmarks/surrogate_mnist.py --engine norse --epochs 5  # if norse installs
     SNNKIT_DATA=../shared/data python benchmarks/surrogate_mnist.py --engine snnkit --loss rate
+    SNNKIT_DATA=../shared/data python benchmarks/surrogate_mnist.py --experiment mnist-surrogate-conv --epochs 3
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def run_snnkit(args: argparse.Namespace) -> dict[str, object]:
     train_seconds, train_samples, batches, warm_seconds, warm_samples = 0.0, 0, 0, 0.0, 0
     with tempfile.TemporaryDirectory() as folder:
         overrides.append(f"run.output={Path(folder) / 'run.h5'}")
-        experiment = load_experiment("mnist-surrogate-fc", plugins, overrides)
+        experiment = load_experiment(args.experiment, plugins, overrides)
         batch = experiment.run["batch_size"]
         clock = time.perf_counter()
 
@@ -201,6 +202,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--loss", choices=["membrane", "rate"], default="membrane", help="what the loss scores")
+    parser.add_argument("--experiment", default="mnist-surrogate-fc", help="snnkit only: e.g. mnist-surrogate-conv")
     parser.add_argument("--train-samples", type=int, default=None, help="per epoch; default all 60,000")
     parser.add_argument("--test-samples", type=int, default=None, help="default all 10,000")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="snnkit experiment override")
@@ -212,6 +214,8 @@ def main() -> None:
     else:
         result = run_peer(args, snntorch_model if args.engine == "snntorch" else norse_model)
     summary = {"engine": args.engine, "threads": args.threads, "epochs": args.epochs, "loss": args.loss, **result}
+    if args.engine == "snnkit":
+        summary["experiment"] = args.experiment
     summary |= {"peak_memory_mb": round(peak_mb(), 1), "seconds": round(time.perf_counter() - started, 1)}
     print(json.dumps(summary), flush=True)
 

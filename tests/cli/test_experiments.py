@@ -153,6 +153,7 @@ def test_experiments_command_lists_the_demo(entry_point_plugins):
     assert result.exit_code == 0 and names == [
         "cartpole-mstdp",
         "mnist-diehl-cook",
+        "mnist-surrogate-conv",
         "mnist-surrogate-fc",
         "poisson-lif-demo",
     ]

@@ -115,3 +115,11 @@ def test_truncated_backpropagation_learns_and_one_window_is_the_whole_sample(plu
     assert one_window.metrics == whole.metrics  # a window of all 10 steps is plain BPTT
     halves = run_experiment(small(plugins, tmp_path, "halves.h5", *settings, "pipeline.tbptt=5"), plugins)
     assert halves.metrics != whole.metrics and halves.metrics["test_accuracy"] > 0.6  # chance: 0.10
+
+
+@needs_mnist
+def test_the_convolutional_experiment_learns(plugins, mnist_env, tmp_path):
+    settings = ["pipeline.train_samples=1280", "pipeline.test_samples=500", "pipeline.epochs=1", "run.compile=false"]
+    experiment = load_experiment("mnist-surrogate-conv", plugins, [*settings, f'run.output="{tmp_path / "conv.h5"}"'])
+    result = run_experiment(experiment, plugins)
+    assert result.metrics["test_accuracy"] > 0.5  # chance: 0.10 (0.71 measured)

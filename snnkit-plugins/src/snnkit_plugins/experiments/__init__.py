@@ -31,3 +31,8 @@ def snnkit_register_experiments(registry):
         HERE / "mnist_surrogate_fc.toml",
         summary="784-1000-10 LIF network trained on MNIST by surrogate-gradient backpropagation, 5 epochs of 25 steps.",
     )
+    registry.add(
+        "mnist-surrogate-conv",
+        HERE / "mnist_surrogate_conv.toml",
+        summary="Convolutional spiking network (conv, pool, conv, pool, dense), MNIST, surrogate gradients, 3 epochs.",
+    )
