@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from snnkit.ops import event_driven
+
 
 def shift_in(line: Tensor, x: Tensor) -> Tensor:
     """Push this step's source activity ``x`` into a delay line ``[depth, batch, n]`` (row 0 newest)."""
@@ -15,10 +17,10 @@ def per_synapse_delays(line: Tensor, weight: Tensor, delays: Tensor) -> Tensor:
     """``out[b, j] = sum_i weight[i, j] * line[delays[i, j], b, i]`` for dense weights.
 
     Only the (delay, sample, source) entries that hold a spike are visited, so the cost follows
-    the activity, not the number of synapses; when a gradient is wanted, every entry is, so that
-    silent sources get theirs too.
+    the activity, not the number of synapses; where that does not pay (``snnkit.ops.event_driven``:
+    a gradient for the spikes, compiled code, a GPU) every entry is, so silent sources get theirs.
     """
-    if torch.is_grad_enabled():
+    if not event_driven(line):
         arrived = line.permute(1, 2, 0).to(weight.dtype)  # [batch, source, depth]
         index = delays.unsqueeze(0).expand(arrived.shape[0], -1, -1)  # [batch, source, target]
         return (arrived.gather(2, index) * weight).sum(1)
