@@ -78,9 +78,9 @@ def test_an_interrupted_run_resumes_to_the_same_weights(entry_point_plugins, tmp
     full = tmp_path / "full.h5"
     run_experiment(demo(entry_point_plugins, full), entry_point_plugins)
     part = tmp_path / "part.h5"
-    calls = []
+    calls = []  # asked once before the recording starts, then before every unit
     stopped = run_experiment(
-        demo(entry_point_plugins, part), entry_point_plugins, should_stop=lambda: calls.append(1) or len(calls) > 4
+        demo(entry_point_plugins, part), entry_point_plugins, should_stop=lambda: calls.append(1) or len(calls) > 5
     )
     assert (stopped.status, stopped.units_done) == ("interrupted", 4)
     assert rec.open(part).status == "interrupted"
@@ -94,13 +94,29 @@ def test_an_interrupted_run_resumes_to_the_same_weights(entry_point_plugins, tmp
     assert torch.equal(a.metrics()["rate.output"][1], b.metrics()["rate.output"][1])
 
 
-def test_a_failing_run_is_marked_failed_with_its_error(entry_point_plugins, tmp_path):
+def test_a_bad_configuration_fails_before_any_file_is_written(entry_point_plugins, tmp_path):
     path = tmp_path / "fail.h5"
     exp = demo(entry_point_plugins, path, ['pipeline.input_layer="nowhere"'])
     with pytest.raises(Exception, match="input_layer 'nowhere'"):
         run_experiment(exp, entry_point_plugins)
-    attrs = rec.open(path).attrs
-    assert attrs["status"] == "failed" and "input_layer 'nowhere'" in attrs["error"]
+    assert not path.exists() and not (tmp_path / "fail.h5.lock").exists()
+
+
+def test_a_run_failing_midway_is_marked_failed_with_its_error(entry_point_plugins, tmp_path):
+    path = tmp_path / "fail.h5"
+    calls = []
+
+    def failing() -> bool:
+        calls.append(1)
+        if len(calls) == 4:
+            raise RuntimeError("the simulated fault")
+        return False
+
+    with pytest.raises(RuntimeError, match="the simulated fault"):
+        run_experiment(demo(entry_point_plugins, path), entry_point_plugins, should_stop=failing)
+    r = rec.open(path)
+    assert r.status == "failed" and r.attrs["error"] == "RuntimeError: the simulated fault"
+    assert r.metrics()["rate.output"][0].tolist() == [0, 1]  # the units done before the fault
 
 
 def start(tmp_path, name, samples=300):

@@ -1,5 +1,5 @@
 """``python -m snnkit_cli`` runs the ``snnkit`` command."""
 
-from snnkit_cli.main import main
+from snnkit_cli.entry import main
 
 main()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -15,6 +16,7 @@ from snnkit_cli.commands.plugins import plugins_command
 from snnkit_cli.commands.run import experiments_command, run_command
 
 USAGE_ERROR = 2
+INTERRUPTED = 130
 
 
 class SnnkitGroup(click.Group):
@@ -26,6 +28,9 @@ class SnnkitGroup(click.Group):
         except SnnkitError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(USAGE_ERROR)
+        except KeyboardInterrupt:  # a run catches its own; this is Ctrl-C while it starts
+            click.echo("\ninterrupted before the run started: nothing was recorded", err=True)
+            ctx.exit(INTERRUPTED)
 
 
 @click.group(cls=SnnkitGroup)
@@ -40,6 +45,10 @@ for command in (run_command, experiments_command, plugins_command, inspect_comma
 
 def main() -> None:
     """Console-script entry point: add plugins' commands, then run with the process-wide plugins."""
-    manager = get_plugin_manager()
-    manager.hook.snnkit_register_commands(cli=cli)
+    try:
+        manager = get_plugin_manager()
+        manager.hook.snnkit_register_commands(cli=cli)
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted while loading plugins: nothing was run", err=True)
+        sys.exit(INTERRUPTED)
     cli(prog_name="snnkit", obj=manager)

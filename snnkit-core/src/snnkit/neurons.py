@@ -11,14 +11,15 @@ import torch
 from torch import Tensor, nn
 
 from snnkit.context import Context
+from snnkit.errors import NetworkError
 from snnkit.surrogates import Surrogate
 
 
 def as_shape(shape: int | Sequence[int]) -> tuple[int, ...]:
     """Normalise ``100`` or ``(28, 28)`` to a tuple of positive ints."""
-    dims = (shape,) if isinstance(shape, int) else tuple(shape)
+    dims = (shape,) if isinstance(shape, int) else tuple(shape) if isinstance(shape, Sequence) else ()
     if not dims or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in dims):
-        raise ValueError(f"a shape must be a positive int or a sequence of them, got {shape!r}")
+        raise NetworkError(f"a shape must be a positive int or a sequence of them, e.g. 100 or (28, 28); got {shape!r}")
     return dims
 
 

@@ -7,6 +7,7 @@ needs h5py (``pip install 'snnkit-plugins[hdf5]'``), imported only here and only
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import torch
 from torch import Tensor
 
 from snnkit.errors import SnnkitError, closest
+from snnkit.runlock import writer
 
 FORMAT = "snnkit-recording"
 FORMAT_VERSION = 1
@@ -52,12 +54,28 @@ class Recording:
         self.path = path
         if not path.exists():
             raise RecordingError(f"{path}: no such file")
+        if path.is_dir():
+            raise RecordingError(f"{path} is a directory, not a recording")
         with self._file() as f:
             if f.attrs.get("format") != FORMAT:
                 raise RecordingError(f"{path} is not a snnkit recording (no format attribute {FORMAT!r})")
 
     def _file(self) -> Any:
-        return _h5py().File(self.path, "r")
+        """The file, opened for reading. The writer holds it for a moment at each flush; a reader
+        waits for that moment to pass."""
+        h5py = _h5py()
+        for attempt in range(50):
+            try:
+                return h5py.File(self.path, "r")
+            except BlockingIOError:
+                if attempt == 49:
+                    raise RecordingError(f"{self.path} stayed locked for writing by another program") from None
+                time.sleep(0.1)
+            except OSError as exc:
+                raise RecordingError(
+                    f"{self.path} is not a readable HDF5 recording (truncated or damaged?): {exc}"
+                ) from None
+        raise AssertionError("unreachable")
 
     # -- metadata --------------------------------------------------------------------------------
 
@@ -80,6 +98,18 @@ class Recording:
         with self._file() as f:
             value = f["experiment"][()]
         return value.decode() if isinstance(value, bytes) else str(value)
+
+    @property
+    def writer(self) -> dict[str, Any] | None:
+        """The process writing this recording now (``pid``, ``host``, ``started``), or ``None``. A
+        run whose status says ``running`` but that has no writer died (``kill -9``, a crash, a
+        power cut) and can be continued with ``snnkit run --resume``."""
+        return writer(self.path)
+
+    def unused_bytes(self) -> int:
+        """Bytes of the file that hold nothing (space of replaced checkpoints, reused by the next)."""
+        with self._file() as f:
+            return int(f.id.get_freespace())
 
     # -- monitors --------------------------------------------------------------------------------
 

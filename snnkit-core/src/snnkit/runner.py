@@ -1,16 +1,21 @@
 """Running an experiment: the loop around a pipeline that records, checkpoints and stops cleanly.
 
 The runner never imports click or h5py: the CLI passes a progress callback and a stop flag, and
-the recorder is a plugin. Stops happen between units (samples, batches, episodes), after which a
-checkpoint is written, so a resumed run continues exactly where the interrupted one stopped.
+the recorder is a plugin. A requested stop happens between units (samples, batches, episodes),
+after which a checkpoint is written; a stop at once (KeyboardInterrupt) keeps the last checkpoint as
+the resume point. Either way a resumed run equals an uninterrupted one.
 """
 
 from __future__ import annotations
 
 import getpass
+import os
 import platform
+import signal
 import socket
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import distributions
@@ -21,11 +26,14 @@ import torch
 from torch import Tensor
 
 import snnkit
-from snnkit.experiment import Experiment, build_network, build_plugin
+from snnkit.errors import SnnkitError
+from snnkit.experiment import Experiment, ExperimentError, build_network, build_plugin
 from snnkit.network import Network
 from snnkit.pipelines import Pipeline, RunContext
 from snnkit.plugins import PluginManager
 from snnkit.recorders import Recorder
+from snnkit.recording import open as open_recording
+from snnkit.runlock import OutputError, RunLock, lock_path
 
 Progress = Callable[[int, int, Mapping[str, float]], None]
 
@@ -74,7 +82,8 @@ def checkpoint_state(network: Network, pipeline: Pipeline, index: int) -> dict[s
 
 
 def restore(network: Network, pipeline: Pipeline, checkpoint: Mapping[str, Mapping[str, Tensor]]) -> int:
-    """Load a checkpoint; return the index of the next unit to run."""
+    """Load a checkpoint; return the index of the next unit to run (0 for the checkpoint every run
+    writes before its first unit)."""
     network.load_state_dict(dict(checkpoint["network"]))
     network.load_state_tensors(dict(checkpoint.get("transient", {})))
     for device, state in checkpoint.get("generators", {}).items():
@@ -83,27 +92,11 @@ def restore(network: Network, pipeline: Pipeline, checkpoint: Mapping[str, Mappi
     return int(checkpoint["progress"]["index"]) + 1
 
 
-def run_experiment(
-    experiment: Experiment,
-    plugins: PluginManager,
-    *,
-    resume: Path | None = None,
-    should_stop: Callable[[], bool] = lambda: False,
-    progress: Progress | None = None,
-    live: Callable[[int, Path, Callable[[], None]], None] | None = None,
-) -> RunResult:
-    """Build and run ``experiment``, recording it; resume from the checkpoint in ``resume`` if given.
-
-    ``progress(done, units, metrics)`` is called after every unit; ``live(done, path, flush)`` too,
-    when given: live plots call ``flush()`` to write the recorder's buffers, then read the file.
-
-    Returns with status ``complete`` or ``interrupted`` (``should_stop`` became true, or
-    KeyboardInterrupt); an exception marks the record ``failed`` and is raised again.
-    """
+def prepare_run(experiment: Experiment, plugins: PluginManager) -> tuple[Network, Pipeline, Recorder, RunContext]:
+    """Build everything a run needs (network, pipeline, recorder, encoder, data) without running or
+    recording anything: every error in the experiment shows here, before any file is touched."""
     run = experiment.run
     network = build_network(experiment, plugins)
-    pipeline: Pipeline = build_plugin(experiment, "pipeline", plugins)
-    recorder: Recorder = build_plugin(experiment, "recorder", plugins)
     context = RunContext(
         time=run["time"],
         dt=run["dt"],
@@ -118,44 +111,156 @@ def run_experiment(
         if "dataset" in experiment.data
         else None,
     )
+    pipeline: Pipeline = build_plugin(experiment, "pipeline", plugins)
+    recorder: Recorder = build_plugin(experiment, "recorder", plugins)
     context.recorder = recorder
-    path = resume or experiment.output
-    if resume is not None:
-        start = restore(network, pipeline, recorder.resume(path))
-    else:
-        recorder.start(path, experiment.to_toml(), metadata(experiment, plugins))
-        start = 0
-    status, last, done, units = "complete", {}, start, 0
-    every = {k: run[k] for k in ("weights_every", "checkpoint_every", "flush_every")}
-    try:
-        for monitor in experiment.data["monitors"]:
-            stream = recorder.monitor(monitor["name"], monitor["target"], monitor["variables"])
+    for i, monitor in enumerate(experiment.data["monitors"]):
+        stream = recorder.monitor(monitor["name"], monitor["target"], monitor["variables"])
+        try:
             network.add_monitor(monitor["name"], stream)
-        pipeline.prepare(network, context)
-        units = pipeline.units(context)
-        for index in range(start, units):
+        except SnnkitError as exc:
+            raise ExperimentError(experiment.source, f"monitors.{i}", "target", str(exc)) from None
+    return network, pipeline, recorder, context
+
+
+def check_output(path: Path, *, force: bool = False) -> None:
+    """Refuse to start a new run at ``path`` if that would destroy a file: an existing recording is
+    replaced only with ``force``, any other file never."""
+    if path.is_dir():
+        raise OutputError(f"cannot record to {path}: it is a directory; name a file, e.g. {path / 'run.h5'}")
+    if not path.exists():
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise OutputError(f"cannot record to {path}: {folder} is a file, not a folder")
+        if not os.access(folder, os.W_OK):
+            raise OutputError(f"cannot record to {path}: {folder} is not writable")
+        if len(lock_path(path).name.encode()) > os.pathconf(folder, "PC_NAME_MAX"):
+            raise OutputError(f"cannot record to {path}: the file name is too long for this file system")
+        return
+    try:
+        recording = open_recording(path)
+        status = recording.status
+    except SnnkitError:
+        raise OutputError(
+            f"{path} exists and is not a snnkit recording; snnkit never replaces it: choose another output"
+        ) from None
+    if not force:
+        raise OutputError(
+            f"{path} already holds a recording (status {status}): continue it with"
+            f" `snnkit run --resume {path}`, choose another --output, or replace it with --force"
+        )
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back while the recorder writes, so that a second Ctrl-C cannot cut
+    a flush or a checkpoint in half; they are delivered as soon as the write is done."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, previous)
+
+
+def run_experiment(
+    experiment: Experiment,
+    plugins: PluginManager,
+    *,
+    resume: Path | None = None,
+    force: bool = False,
+    should_stop: Callable[[], bool] = lambda: False,
+    progress: Progress | None = None,
+    live: Callable[[int, Path, Callable[[], None]], None] | None = None,
+) -> RunResult:
+    """Build and run ``experiment``, recording it; resume from the checkpoint in ``resume`` if given.
+
+    Everything is built and checked before the recording is created, and an existing file at the
+    output is never replaced unless ``force`` is given and it is a recording. One process at a
+    time writes a recording (:class:`~snnkit.runlock.RunLock`).
+
+    ``progress(done, units, metrics)`` is called after every unit; ``live(done, path, flush)`` too,
+    when given: live plots call ``flush()`` to write the recorder's buffers, then read the file.
+
+    Returns with status ``complete`` or ``interrupted``: ``should_stop`` became true (the run stops
+    after the current unit and checkpoints it) or KeyboardInterrupt arrived in the middle of a unit
+    (the run stops at once, writes no checkpoint of that half-done state, and a resume continues
+    from the last checkpoint). Any other exception marks the record ``failed`` and is raised again.
+    """
+    run = experiment.run
+    path = Path(resume or experiment.output)
+    every = {k: run[k] for k in ("weights_every", "checkpoint_every", "flush_every")}
+    with RunLock(path):
+        if resume is None:
+            check_output(path, force=force)
+        network, pipeline, recorder, context = prepare_run(experiment, plugins)
+        units = 0
+        if resume is None:
+            pipeline.prepare(network, context)
+            units = pipeline.units(context)
             if should_stop():
-                status = "interrupted"
-                break
-            last = dict(pipeline.step(network, index, context))
-            done = index + 1
-            recorder.log(index, last)
-            if every["weights_every"] and done % every["weights_every"] == 0:
-                recorder.snapshot(index, network)
-            if every["checkpoint_every"] and done % every["checkpoint_every"] == 0:
-                recorder.checkpoint(index, checkpoint_state(network, pipeline, index))
-            elif every["flush_every"] and done % every["flush_every"] == 0:
+                raise KeyboardInterrupt  # stopped while starting: nothing is recorded
+        status, last, opened, finished, checkpointed, done = "complete", {}, False, False, -1, 0
+
+        def flush() -> None:
+            with _signals_deferred():
                 recorder.flush()
-            if progress is not None:
-                progress(done, units, last)
-            if live is not None:
-                live(done, path, recorder.flush)
-    except KeyboardInterrupt:
-        status = "interrupted"
-    except Exception as exc:
-        recorder.finish("failed", f"{type(exc).__name__}: {exc}")
-        raise
-    if done > start or resume is None:
-        recorder.checkpoint(done - 1, checkpoint_state(network, pipeline, done - 1))
-    recorder.finish(status)
+
+        try:
+            with _signals_deferred():
+                if resume is None:
+                    recorder.start(path, experiment.to_toml(), metadata(experiment, plugins))
+                    recorder.checkpoint(-1, checkpoint_state(network, pipeline, -1))
+                else:
+                    checkpointed = restore(network, pipeline, recorder.resume(path)) - 1
+                    done = checkpointed + 1
+                opened = True
+            if resume is not None:
+                pipeline.prepare(network, context)
+                units = pipeline.units(context)
+            for index in range(checkpointed + 1, units):
+                if should_stop():
+                    status = "interrupted"
+                    break
+                last = dict(pipeline.step(network, index, context))
+                done = index + 1
+                with _signals_deferred():
+                    recorder.log(index, last)
+                    if every["weights_every"] and done % every["weights_every"] == 0:
+                        recorder.snapshot(index, network)
+                    if every["checkpoint_every"] and done % every["checkpoint_every"] == 0:
+                        recorder.checkpoint(index, checkpoint_state(network, pipeline, index))
+                        checkpointed = index
+                    elif every["flush_every"] and done % every["flush_every"] == 0:
+                        recorder.flush()
+                if progress is not None:
+                    progress(done, units, last)
+                if live is not None:
+                    live(done, path, flush)
+            with _signals_deferred():
+                if done - 1 > checkpointed:
+                    recorder.checkpoint(done - 1, checkpoint_state(network, pipeline, done - 1))
+                    checkpointed = done - 1
+                recorder.finish(status)
+                finished = True
+        except KeyboardInterrupt:
+            if finished:  # a Ctrl-C held back during the final write: the run is complete
+                return RunResult(status, path, done, units, last)
+            if not opened:
+                raise
+            # Stopped at once, possibly in the middle of a unit: that state is not one a resume
+            # could continue from, so the last checkpoint stays the resume point.
+            with _signals_deferred():
+                recorder.finish("interrupted", f"stopped at once; a resume continues after unit {checkpointed}")
+            return RunResult("interrupted", path, checkpointed + 1, units, last)
+        except Exception as exc:
+            if opened:
+                with _signals_deferred():
+                    recorder.finish("failed", f"{type(exc).__name__}: {exc}")
+            raise
     return RunResult(status, path, done, units, last)

@@ -10,6 +10,19 @@ import click
 from snnkit.recording import open as open_recording
 
 
+def _state(path: Path, status: str, writer: dict | None) -> str:
+    """One sentence: is the run going on, finished, or dead, and what to do next."""
+    if writer is not None:
+        return f"being written now by process {writer.get('pid')} on {writer.get('host')}"
+    if status == "complete":
+        return "finished"
+    if status == "running":
+        return (
+            f"not running: the process writing it died (killed or crashed); continue with `snnkit run --resume {path}`"
+        )
+    return f"stopped; continue with `snnkit run --resume {path}`"
+
+
 @click.command("inspect")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -23,10 +36,19 @@ def inspect_command(path: Path, as_json: bool) -> None:
         if v.numel()
     }
     tree = [{"path": p, "shape": list(s) if s is not None else None, "dtype": d} for p, s, d in recording.tree()]
+    writer = recording.writer
+    state = _state(path, attrs["status"], writer)
+    file = {"bytes": path.stat().st_size, "unused_bytes": recording.unused_bytes()}
     if as_json:
-        click.echo(json.dumps({"attrs": attrs, "metrics": metrics, "tree": tree}, indent=2, default=str))
+        data = {"attrs": attrs, "state": state, "writer": writer, "file": file, "metrics": metrics, "tree": tree}
+        click.echo(json.dumps(data, indent=2, default=str))
         return
     click.echo(f"{path}: status {attrs['status']}" + (f" ({attrs['error']})" if attrs.get("error") else ""))
+    click.echo(f"  {state}")
+    click.echo(
+        f"  file: {file['bytes'] / 1e6:.1f} MB, {file['unused_bytes'] / 1e6:.1f} MB unused"
+        " (freed by replaced checkpoints, reused by the next)"
+    )
     for key in ("name", "seed", "host", "started", "ended", "snnkit_version"):
         if key in attrs:
             click.echo(f"  {key}: {attrs[key]}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
@@ -17,7 +18,7 @@ from snnkit.experiment import load_experiment, parse_experiment
 from snnkit.plugins import PluginManager, get_plugin_manager
 from snnkit.recording import RecordingError
 from snnkit.recording import open as open_recording
-from snnkit.runner import run_experiment
+from snnkit.runner import check_output, prepare_run, run_experiment
 
 INTERRUPTED = 130
 
@@ -96,9 +97,14 @@ def _format_metrics(metrics: Mapping[str, float]) -> str:
 @click.command("run")
 @click.argument("experiment", required=False)
 @click.option("--set", "overrides", multiple=True, metavar="TABLE.KEY=VALUE", help="Override a value, e.g. run.seed=3.")
-@click.option("--dry-run", is_flag=True, help="Validate and print the resolved experiment, run nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Validate, build the network and plugins, print the resolved experiment; run nothing.",
+)
 @click.option("--resume", "resume", type=click.Path(path_type=Path), help="Continue the run recorded in this file.")
 @click.option("--output", "output", type=click.Path(path_type=Path), help="Record to this file ([run] output).")
+@click.option("--force", is_flag=True, help="Replace an existing recording at the output (never any other file).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary at the end.")
 @click.option("--live", is_flag=True, help="Redraw the experiment's plots while it runs (PNGs next to the recording).")
@@ -113,6 +119,7 @@ def run_command(
     dry_run: bool,
     resume: Path | None,
     output: Path | None,
+    force: bool,
     quiet: bool,
     as_json: bool,
     live: bool,
@@ -120,8 +127,9 @@ def run_command(
 ) -> None:
     """Run EXPERIMENT (a TOML file or a name from `snnkit experiments`) and record it to HDF5.
 
-    Ctrl-C or SIGTERM stops at the next sample, writes a checkpoint and exits with 130;
-    `snnkit run --resume RUN.h5` continues it.
+    Ctrl-C or SIGTERM stops at the next sample, writes a checkpoint and exits with 130; a second
+    Ctrl-C stops at once, keeping the last checkpoint. `snnkit run --resume RUN.h5` continues it.
+    An existing recording at the output is never replaced without --force.
     """
     plugins = plugins or get_plugin_manager()
     if resume is not None:
@@ -138,27 +146,25 @@ def run_command(
         extra = [f"run.output={json.dumps(str(output))}"] if output else []
         exp = load_experiment(experiment, plugins, [*overrides, *extra])
     if dry_run:
+        if resume is None:
+            check_output(exp.output, force=force)
+        prepare_run(exp, plugins)
         click.echo(exp.to_toml(), nl=False)
         return
-    units = exp.run["samples"]
     unit = getattr(plugins.get("pipelines", exp.data["pipeline"]["plugin"]).factory, "unit", "samples")
     started = time.perf_counter()
-    with (
-        StopFlag() as stop,
-        click.progressbar(
-            length=units,
-            label=exp.run["name"],
-            file=sys.stderr,
-            hidden=quiet,
-            show_pos=True,
-            item_show_func=lambda m: m,
-        ) as bar,
-    ):
+    with StopFlag() as stop, contextlib.ExitStack() as stack:
+        bars: list[Any] = []  # the bar appears with the first finished unit, after every check passed
 
         def progress(done: int, total: int, metrics: Mapping[str, float]) -> None:
+            if not bars:
+                bar = click.progressbar(
+                    length=total, label=exp.run["name"], file=sys.stderr, hidden=quiet, show_pos=True
+                )
+                bars.append(stack.enter_context(bar))
+                bar.item_show_func = lambda m: m
             rate = done / max(time.perf_counter() - started, 1e-9)
-            bar.length = total
-            bar.update(done - bar.pos, f"{rate:.1f} {unit}/s {_format_metrics(metrics)}")
+            bars[0].update(done - bars[0].pos, f"{rate:.1f} {unit}/s {_format_metrics(metrics)}")
 
         plots = exp.data["plots"] or ["spikes", "performance"]
         live_plots = (
@@ -168,7 +174,9 @@ def run_command(
             if live
             else None
         )
-        result = run_experiment(exp, plugins, resume=resume, should_stop=stop, progress=progress, live=live_plots)
+        result = run_experiment(
+            exp, plugins, resume=resume, force=force, should_stop=stop, progress=progress, live=live_plots
+        )
     summary: dict[str, Any] = {
         "status": result.status,
         "path": str(result.path),

@@ -3,21 +3,38 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import os
+import shutil
+import time
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from snnkit import Monitor, Network, hookimpl
+from snnkit.errors import SnnkitError
 from snnkit.recorders import Recorder
 from snnkit.recording import FORMAT, FORMAT_VERSION, RecordingError
 
 SPIKES = "s"
 NEW_CHECKPOINT = "checkpoint-new"
+SPACE_MARGIN = 1 << 20  # bytes kept free beyond twice the estimated size of a write
+EVENT_BYTES = 20  # bytes per stored spike event (step, sample, index)
+
+
+class RecorderError(SnnkitError, OSError):
+    """The recording cannot be written (disk full, file held for writing by another program)."""
 
 
 class _Stream(Monitor):
@@ -61,6 +78,8 @@ class HDF5Recorder(Recorder):
     def __init__(self, *, compression: str = "gzip", chunk_steps: int = 256) -> None:
         if compression not in ("gzip", "lzf", "none"):
             raise ValueError(f"compression must be 'gzip', 'lzf' or 'none', got {compression!r}")
+        if chunk_steps < 1:
+            raise ValueError(f"chunk_steps must be a positive number of time steps, got {chunk_steps}")
         self.compression = None if compression == "none" else compression
         self.chunk_steps = chunk_steps
         self.path: Path | None = None
@@ -70,6 +89,8 @@ class HDF5Recorder(Recorder):
         self._metrics: list[tuple[int, dict[str, float]]] = []
         self._weights: list[tuple[int, dict[str, np.ndarray]]] = []
         self._arrays: list[tuple[int, str, np.ndarray]] = []
+        self._broken: str | None = None  # why HDF5 failed in a write: the file is not touched again
+        self._warned_readers = False
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -78,7 +99,10 @@ class HDF5Recorder(Recorder):
 
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with h5py.File(self.path, "w") as f:
+        self._check_space(len(experiment) + 4096)
+        # A persistent free-space manager lets each checkpoint reuse the space of the one it
+        # replaces, so old checkpoints do not pile up as dead space.
+        with h5py.File(self.path, "w", fs_strategy="fsm", fs_persist=True) as f:
             f.attrs["format"], f.attrs["format_version"] = FORMAT, FORMAT_VERSION
             f.attrs["status"], f.attrs["error"], f.attrs["ended"] = "running", "", ""
             for key, value in metadata.items():
@@ -88,10 +112,8 @@ class HDF5Recorder(Recorder):
                 f.create_group(group)
 
     def resume(self, path: Path) -> Mapping[str, Any]:
-        import h5py
-
         self.path = Path(path)
-        with h5py.File(self.path, "a") as f:
+        with self._open() as f:
             if "checkpoint" not in f and NEW_CHECKPOINT in f and f[NEW_CHECKPOINT].attrs.get("complete"):
                 f.move(NEW_CHECKPOINT, "checkpoint")  # killed between writing a checkpoint and swapping it in
             if "checkpoint" not in f:
@@ -110,11 +132,16 @@ class HDF5Recorder(Recorder):
         return checkpoint
 
     def finish(self, status: str, error: str | None = None) -> None:
-        import h5py
-
-        self.flush()
-        assert self.path is not None
-        with h5py.File(self.path, "a") as f:
+        """Flush and write the final status. After a failed write (disk full) the buffered data is
+        dropped and only the status is written, into the space kept free for it; after a write
+        that HDF5 could not complete the file is left alone (it reads as a run that died)."""
+        try:
+            self.flush()
+        except RecorderError as exc:
+            status, error = "failed", error or str(exc)
+        if self._broken is not None:
+            return
+        with self._writing() as f:
             f.attrs["status"], f.attrs["error"] = status, error or ""
             f.attrs["ended"] = datetime.now(UTC).isoformat()
 
@@ -145,18 +172,16 @@ class HDF5Recorder(Recorder):
         self._arrays.append((index, name, value.detach().to("cpu", copy=True).numpy()))
 
     def checkpoint(self, index: int, state: Mapping[str, Mapping[str, Tensor]]) -> None:
-        import h5py
-
         self.flush()
-        assert self.path is not None
-        with h5py.File(self.path, "a") as f:
+        self._check_space(sum(torch.as_tensor(t).nbytes for group in state.values() for t in group.values()))
+        with self._writing() as f:
             # Write the new checkpoint beside the old one and swap only when it is complete.
             if NEW_CHECKPOINT in f:
                 del f[NEW_CHECKPOINT]
             cp = f.create_group(NEW_CHECKPOINT)
             cp.attrs["index"] = index
-            cp.attrs["monitor_steps"] = json.dumps(self._steps)
-            cp.attrs["written"] = datetime.now(UTC).isoformat()
+            cp.attrs["monitor_steps"] = _fixed(json.dumps(self._steps))
+            cp.attrs["written"] = _fixed(datetime.now(UTC).isoformat())
             for group_name, tensors in state.items():
                 group = cp.create_group(group_name)
                 for key, tensor in tensors.items():
@@ -168,16 +193,16 @@ class HDF5Recorder(Recorder):
             f.move(NEW_CHECKPOINT, "checkpoint")
 
     def flush(self) -> None:
-        import h5py
-
         assert self.path is not None, "start() or resume() first"
         if not (self._metrics or self._weights or self._arrays or any(any(v) for v in self._pending.values())):
             return
-        with h5py.File(self.path, "a") as f:
+        self._check_space(self._pending_bytes())
+        with self._writing() as f:
             for name, variables in self._pending.items():
                 group = f["monitors"].require_group(name)
-                group.attrs["target"] = self._monitors[name].target
-                group.attrs["variables"] = json.dumps(list(variables))
+                if "target" not in group.attrs:
+                    group.attrs["target"] = self._monitors[name].target
+                    group.attrs["variables"] = json.dumps(list(variables))
                 for variable, steps in variables.items():
                     if steps:
                         self._write_variable(group, variable, steps, self._steps[name] - len(steps))
@@ -199,7 +224,74 @@ class HDF5Recorder(Recorder):
                 self._append(group, "index", np.array([index], dtype=np.int64))
                 self._append(group, "value", value[None], chunk_rows=1)
             self._arrays.clear()
+            f.flush()  # the rows reach the disk before the counts that make readers trust them
             self._commit(f)
+
+    # -- writing safely --------------------------------------------------------------------------
+
+    def _pending_bytes(self) -> int:
+        """About how many bytes the next flush writes."""
+        total = sum(w.nbytes for _, weights in self._weights for w in weights.values())
+        total += sum(a.nbytes for _, _, a in self._arrays) + sum(16 * len(m) for _, m in self._metrics)
+        for variables in self._pending.values():
+            for variable, steps in variables.items():
+                for step in steps:
+                    total += EVENT_BYTES * int(np.count_nonzero(step)) if variable == SPIKES else 4 * step.size
+        return total
+
+    def _check_space(self, nbytes: int) -> None:
+        """Refuse a write the disk has no room for, before HDF5 starts it: HDF5 cannot recover
+        from a write that fails half-way, and the status must still fit afterwards."""
+        assert self.path is not None
+        free = shutil.disk_usage(self.path.parent).free
+        if free < 2 * nbytes + SPACE_MARGIN:
+            raise RecorderError(
+                f"not enough disk space to record to {self.path}: the next write needs about"
+                f" {_megabytes(2 * nbytes + SPACE_MARGIN)} and {_megabytes(free)} are free. The file holds"
+                f" everything up to its last write; free some space, then continue with"
+                f" `snnkit run --resume {self.path}`"
+            )
+
+    @contextmanager
+    def _writing(self) -> Iterator[Any]:
+        """The file opened for appending; a write HDF5 fails in marks the recorder broken, so that
+        nothing touches the file again from this process (HDF5 may crash after such a failure)."""
+        if self._broken is not None:
+            raise RecorderError(f"{self.path} can no longer be written: {self._broken}")
+        try:
+            with self._open() as f:
+                yield f
+        except OSError as exc:
+            if isinstance(exc, SnnkitError):
+                raise
+            self._broken = str(exc)
+            raise RecorderError(
+                f"writing {self.path} failed: {exc}. The file holds everything up to its last complete"
+                f" write; continue with `snnkit run --resume {self.path}` once the cause is fixed"
+            ) from None
+
+    def _open(self) -> Any:
+        """Open the file for appending. A program that holds it open for reading (HDFView, a
+        notebook) holds HDF5's shared lock; after a short wait the recorder writes without HDF5's
+        lock then, which is safe because only readers hold it (the run's lock file keeps other
+        snnkit writers away), and those readers see the file as it was when they opened it."""
+        import h5py
+
+        for _ in range(5):
+            try:
+                return h5py.File(self.path, "a")
+            except BlockingIOError:
+                time.sleep(0.1)
+        if not _only_readers(self.path):
+            raise RecorderError(f"{self.path} is open for writing in another program; close it there")
+        if not self._warned_readers:
+            warnings.warn(
+                f"{self.path} is held open by another program; recording goes on, and that program"
+                " sees new data once it reopens the file",
+                stacklevel=3,
+            )
+            self._warned_readers = True
+        return h5py.File(self.path, "a", locking=False)
 
     @staticmethod
     def _commit(f: Any) -> None:
@@ -220,7 +312,8 @@ class HDF5Recorder(Recorder):
         block = np.stack(steps)  # [time, batch, *shape]
         if variable == SPIKES and block.dtype == np.bool_:
             events = group.require_group(SPIKES)
-            events.attrs["shape"] = json.dumps(list(block.shape[2:]))
+            if "shape" not in events.attrs:
+                events.attrs["shape"] = json.dumps(list(block.shape[2:]))
             step, sample, *index = np.nonzero(block)
             flat = np.ravel_multi_index(index, block.shape[2:]) if index else np.zeros_like(step)
             self._append(events, "step", (step + first_step).astype(np.int64))
@@ -269,7 +362,7 @@ class HDF5Recorder(Recorder):
                         item[key].attrs["count"] = values.shape[0]
                     item.attrs["steps"] = keep
                 elif hasattr(item, "resize"):
-                    item.resize(min(item.shape[0], keep), axis=0)
+                    item.resize(min(int(item.attrs.get("count", item.shape[0])), keep), axis=0)
                     item.attrs["count"] = item.shape[0]
         for section in ("metrics", "weights", "arrays"):
             for group in f[section].values() if section in f else []:
@@ -280,6 +373,31 @@ class HDF5Recorder(Recorder):
                     group[key].resize(values.shape[0], axis=0)
                     group[key][:] = values
                     group[key].attrs["count"] = values.shape[0]
+
+
+def _only_readers(path: Path) -> bool:
+    """Whether the programs holding HDF5's lock on ``path`` only read it (shared locks)."""
+    if fcntl is None:  # pragma: no cover - Windows
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _fixed(text: str) -> np.bytes_:
+    """Text for an attribute that is written again and again: a fixed-length string lives in the
+    object's header, where a variable-length one would leave its old value in the file's heap."""
+    return np.bytes_(text.encode())
+
+
+def _megabytes(nbytes: int) -> str:
+    return f"{nbytes / 1e6:.1f} MB"
 
 
 @hookimpl
