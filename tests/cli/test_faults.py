@@ -242,20 +242,25 @@ def test_a_real_full_disk(tmp_path, reference):
 
 # -- 5. a reader holding the file open --------------------------------------------------------------
 
+HOLD = """
+import h5py, time
+while True:
+    try:
+        f = h5py.File({path!r}, "r")
+        break
+    except BlockingIOError:  # the run is writing at this moment
+        time.sleep(0.01)
+print("open", flush=True)
+time.sleep(600)
+"""
+
 
 def test_a_reader_holding_the_file_open_does_not_stop_the_run(tmp_path, reference):
     path = tmp_path / "read.h5"
     process = start(path, 60)
     wait_for_units(path, 2)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import h5py, time; f = h5py.File({str(path)!r}, 'r'); print('open', flush=True); time.sleep(600)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    hold = HOLD.format(path=str(path))  # like HDFView or a notebook: open, and never close
+    holder = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "open"
         _, err = process.communicate(timeout=300)

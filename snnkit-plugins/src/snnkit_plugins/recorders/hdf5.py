@@ -277,7 +277,7 @@ class HDF5Recorder(Recorder):
         snnkit writers away), and those readers see the file as it was when they opened it."""
         import h5py
 
-        for _ in range(5):
+        for _ in range(1 if self._warned_readers else 5):  # wait once for a brief reader to finish
             try:
                 return h5py.File(self.path, "a")
             except BlockingIOError:
