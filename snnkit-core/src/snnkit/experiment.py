@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,7 +107,16 @@ def load_experiment(
     if path.suffix == ".toml" or path.exists():
         if not path.exists():
             raise ExperimentError(str(path), "run", None, "no such file")
-        source, text = str(path), path.read_text()
+        if path.is_dir():
+            raise ExperimentError(str(path), "run", None, "is a directory; name an experiment file (.toml)")
+        try:
+            source, text = str(path), path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ExperimentError(
+                str(path), "run", None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+            ) from None
+        except OSError as exc:
+            raise ExperimentError(str(path), "run", None, f"cannot be read: {exc.strerror}") from None
     else:
         component = plugins.get("experiments", str(name_or_path))
         experiment_path = Path(component.build())
@@ -120,10 +131,28 @@ def parse_experiment(
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ExperimentError(source, "run", None, f"not valid TOML: {exc}") from None
+        raise ExperimentError(source, _table_at(text, str(exc)), None, f"not valid TOML: {exc}") from None
     for override in overrides:
         apply_override(data, override, source)
     return Experiment(source, validate(data, plugins, source))
+
+
+def _table_at(text: str, error: str) -> str:
+    """The table a TOML syntax error is in, from the ``(at line N, column M)`` of the message."""
+    match = re.search(r"at line (\d+)", error)
+    lines = text.splitlines()[: int(match.group(1)) - 1] if match else []
+    counts: dict[str, int] = {}
+    table = "top level"
+    for line in lines:
+        header = re.match(r"\s*(\[\[?)\s*([^\]]+?)\s*\]", line)
+        if header:
+            name = header.group(2)
+            if header.group(1) == "[[":
+                counts[name] = counts.get(name, -1) + 1
+                table = f"{name}.{counts[name]}"
+            else:
+                table = name
+    return table
 
 
 def apply_override(data: dict[str, Any], override: str, source: str) -> None:
@@ -139,14 +168,26 @@ def apply_override(data: dict[str, Any], override: str, source: str) -> None:
     if len(parts) < 2:
         raise ExperimentError(source, "run", None, f"--set {override!r}: name a table and a key, e.g. run.seed=3")
     node: Any = data
-    for part in parts[:-1]:
+    for depth, part in enumerate(parts):
+        where = ".".join(parts[:depth]) or "top level"
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
-                raise ExperimentError(source, ".".join(parts[:-1]), None, f"--set {override!r}: no entry {part}")
-            node = node[int(part)]
+                raise ExperimentError(
+                    source, where, None, f"--set {override!r}: {where} has entries 0 to {len(node) - 1}, not {part!r}"
+                )
+            if depth == len(parts) - 1:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if depth == len(parts) - 1:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
         else:
-            node = node.setdefault(part, {})
-    node[parts[-1]] = value
+            raise ExperimentError(
+                source, where, None, f"--set {override!r}: {where} is a value ({node!r}), not a table"
+            )
 
 
 def validate(data: dict[str, Any], plugins: PluginManager, source: str) -> dict[str, Any]:
@@ -157,6 +198,8 @@ def validate(data: dict[str, Any], plugins: PluginManager, source: str) -> dict[
             raise ExperimentError(
                 source, key, None, f"unknown table{_hint(key, TOP_LEVEL)} Tables: {', '.join(TOP_LEVEL)}."
             )
+    for table, value in data.items():
+        _check_numbers(value, table, None, source)
     data["run"] = _run_table(data.get("run", {}), source)
     if ("model" in data) == ("network" in data):
         raise ExperimentError(source, "network", None, "give exactly one of [model] and [network]")
@@ -172,6 +215,15 @@ def validate(data: dict[str, Any], plugins: PluginManager, source: str) -> dict[
     data["monitors"] = [
         _monitor(m, i, targets, source) for i, m in enumerate(_tables(data.get("monitors", []), "monitors", source))
     ]
+    seen: set[str] = set()
+    for i, monitor in enumerate(data["monitors"]):
+        if monitor["name"] in seen:
+            raise ExperimentError(
+                source, f"monitors.{i}", "name", f"a monitor named {monitor['name']!r} is defined twice"
+            )
+        seen.add(monitor["name"])
+    if "network" in data:
+        _check_network_memory(data, source)
     plots = data.get("plots", [])
     if not isinstance(plots, list) or not all(isinstance(p, str) for p in plots):
         raise ExperimentError(source, "plots", None, 'plots must be a list of plot names, e.g. ["spikes"]')
@@ -179,6 +231,21 @@ def validate(data: dict[str, Any], plugins: PluginManager, source: str) -> dict[
         _component(plugins, "plots", name, "plots", None, source)
     data["plots"] = plots
     return data
+
+
+@contextmanager
+def building(source: str, table: str, keys: Sequence[str]) -> Iterator[None]:
+    """Turn an error raised while building the plugin of ``table`` (a range check in its
+    constructor, an allocation that fails) into an :class:`ExperimentError` naming the file, the
+    table and the first of ``keys`` the message mentions."""
+    try:
+        yield
+    except ExperimentError:
+        raise
+    except (SnnkitError, ValueError, TypeError, RuntimeError, MemoryError) as exc:
+        message = str(exc) or type(exc).__name__
+        found = [(m.start(), k) for k in keys if (m := re.search(rf"\b{re.escape(k)}\b", message))]
+        raise ExperimentError(source, table, min(found)[1] if found else None, message) from None
 
 
 def build_network(experiment: Experiment, plugins: PluginManager) -> Network:
@@ -191,7 +258,8 @@ def build_network(experiment: Experiment, plugins: PluginManager) -> Network:
         for key, value in (("seed", run["seed"]), ("dt", run["dt"]), ("plugins", plugins)):
             if key in accepted:  # the run's settings, unless the [model] table sets them
                 params.setdefault(key, value)
-        network = component.build(**params)
+        with building(experiment.source, "model", list(params)):
+            network = component.build(**params)
         if not isinstance(network, Network):
             raise ExperimentError(
                 experiment.source, "model", "plugin", f"the model built a {type(network).__name__}, not a Network"
@@ -202,22 +270,27 @@ def build_network(experiment: Experiment, plugins: PluginManager) -> Network:
     network = Network(
         dt=run["dt"], seed=run["seed"], plugins=plugins, compile=run["compile"], zero_delay=table["zero_delay"]
     )
-    for layer in table["layers"]:
+    source = experiment.source
+    for i, layer in enumerate(table["layers"]):
         params = {k: v for k, v in layer.items() if k not in LAYER_KEYS}
         surrogate = layer.get("surrogate")
         if isinstance(surrogate, dict):
-            surrogate = plugins.build(
-                "surrogates", surrogate["name"], **{k: v for k, v in surrogate.items() if k != "name"}
-            )
-        network.add_layer(layer["name"], layer["neuron"], layer["shape"], surrogate=surrogate, **params)
-    for conn in experiment.data["network"]["connections"]:
+            with building(source, f"network.layers.{i}.surrogate", list(surrogate)):
+                surrogate = plugins.build(
+                    "surrogates", surrogate["name"], **{k: v for k, v in surrogate.items() if k != "name"}
+                )
+        with building(source, f"network.layers.{i}", list(layer)):
+            network.add_layer(layer["name"], layer["neuron"], layer["shape"], surrogate=surrogate, **params)
+    for i, conn in enumerate(experiment.data["network"]["connections"]):
         params = {k: v for k, v in conn.items() if k not in CONNECTION_KEYS}
         rule = conn.get("rule")
         if isinstance(rule, dict):
-            rule = plugins.build("learning_rules", rule["name"], **{k: v for k, v in rule.items() if k != "name"})
-        network.add_connection(
-            conn["source"], conn["target"], conn["connection"], rule=rule, name=conn["name"], **params
-        )
+            with building(source, f"network.connections.{i}.rule", list(rule)):
+                rule = plugins.build("learning_rules", rule["name"], **{k: v for k, v in rule.items() if k != "name"})
+        with building(source, f"network.connections.{i}", [*params, "rule", "source", "target"]):
+            network.add_connection(
+                conn["source"], conn["target"], conn["connection"], rule=rule, name=conn["name"], **params
+            )
     return network.to(run["device"])
 
 
@@ -227,7 +300,8 @@ def build_plugin(experiment: Experiment, table: str, plugins: PluginManager, **e
     if spec is None:
         return None
     params = {k: v for k, v in spec.items() if k != "plugin"}
-    return plugins.build(PLUGIN_TABLES[table], spec["plugin"], **{**params, **extra})
+    with building(experiment.source, table, list(params)):
+        return plugins.build(PLUGIN_TABLES[table], spec["plugin"], **{**params, **extra})
 
 
 # -- validation helpers --------------------------------------------------------------------------
@@ -280,7 +354,84 @@ def _run_table(run: Any, source: str) -> dict[str, Any]:
             raise ExperimentError(source, "run", key, f"must be at least 1, got {resolved[key]}")
     if not resolved["dt"] > 0 or not math.isfinite(resolved["dt"]):
         raise ExperimentError(source, "run", "dt", f"must be a positive time step in ms, got {resolved['dt']}")
+    for key in ("flush_every", "checkpoint_every", "weights_every"):
+        if resolved[key] < 0:
+            raise ExperimentError(source, "run", key, f"must be a number of units, 0 for never; got {resolved[key]}")
+    _check_device(resolved["device"], source)
+    output = resolved["output"]
+    try:
+        formatted = output.format(name=resolved["name"])
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ExperimentError(
+            source, "run", "output", f"{output!r}: only {{name}} can be filled in ({type(exc).__name__}: {exc})"
+        ) from None
+    if not formatted.strip() or formatted.endswith(("/", "\\")):
+        raise ExperimentError(source, "run", "output", f'must name a file, e.g. "runs/{{name}}.h5"; got {output!r}')
     return resolved
+
+
+def _check_device(device: str, source: str) -> None:
+    import torch
+
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, ValueError):
+        raise ExperimentError(source, "run", "device", f'unknown device {device!r}; use "cpu" or "cuda"') from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ExperimentError(source, "run", "device", 'CUDA is not available on this machine; use device = "cpu"')
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise ExperimentError(source, "run", "device", 'MPS is not available on this machine; use device = "cpu"')
+
+
+def _check_numbers(value: Any, table: str, key: str | None, source: str) -> None:
+    """No NaN anywhere (it is never a meaningful setting) and no integer beyond 64 bits."""
+    if isinstance(value, Mapping):
+        inner = table if key is None else f"{table}.{key}"
+        for k, v in value.items():
+            _check_numbers(v, inner, str(k), source)
+    elif isinstance(value, list):
+        if value and all(isinstance(v, Mapping) for v in value):
+            for i, v in enumerate(value):
+                _check_numbers(v, f"{table}.{key}.{i}" if key else f"{table}.{i}", None, source)
+        else:
+            for v in value:
+                _check_numbers(v, table, key, source)
+    elif isinstance(value, float) and math.isnan(value):
+        raise ExperimentError(source, table, key, "is nan: give a number")
+    elif isinstance(value, str) and key == "weight" and "nan" in value.lower():
+        raise ExperimentError(source, table, key, f"{value!r} contains nan: give numbers")
+    elif isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        raise ExperimentError(source, table, key, f"{value} is too large (at most {2**63 - 1})")
+
+
+#: Bytes of state per neuron and sample that a layer keeps (potentials, counters, traces, spikes).
+STATE_BYTES = 4 * 8
+
+
+def _check_network_memory(data: dict[str, Any], source: str) -> None:
+    """Refuse layers whose state could not fit in memory, before anything is allocated."""
+    from snnkit.resources import _size, available_memory
+
+    available, batch = available_memory(), data["run"]["batch_size"]
+    for i, layer in enumerate(data["network"]["layers"]):
+        shape = layer["shape"]
+        neurons = math.prod(shape) if isinstance(shape, list) else shape
+        if neurons * STATE_BYTES > available:
+            raise ExperimentError(
+                source,
+                f"network.layers.{i}",
+                "shape",
+                f"{neurons} neurons would need {_size(neurons * STATE_BYTES)} of memory;"
+                f" {_size(available)} is available",
+            )
+        if neurons * batch * STATE_BYTES > available:
+            raise ExperimentError(
+                source,
+                "run",
+                "batch_size",
+                f"{batch} samples of layer {layer['name']!r} ({neurons} neurons) would need"
+                f" {_size(neurons * batch * STATE_BYTES)} of memory; {_size(available)} is available",
+            )
 
 
 def _component(plugins: PluginManager, kind: str, name: Any, table: str, key: str | None, source: str) -> Any:
@@ -344,8 +495,14 @@ def _network_table(network: Any, plugins: PluginManager, source: str) -> dict[st
         if name in shapes:
             raise ExperimentError(source, table, "name", f"layer {name!r} is defined twice")
         shape = layer["shape"]
-        if not (isinstance(shape, int) or (isinstance(shape, list) and all(isinstance(d, int) for d in shape))):
-            raise ExperimentError(source, table, "shape", f"must be an integer or a list of integers, got {shape!r}")
+        dims = shape if isinstance(shape, list) else [shape]
+        if not dims or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in dims):
+            raise ExperimentError(
+                source,
+                table,
+                "shape",
+                f"must be a positive integer or a list of them, e.g. 100 or [28, 28]; got {shape!r}",
+            )
         component = _component(plugins, "neurons", layer["neuron"], table, "neuron", source)
         _check_params(component, {k: v for k, v in layer.items() if k not in LAYER_KEYS}, ("shape",), table, source)
         surrogate = layer.get("surrogate")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
 
 from snnkit.connections import Connection
 from snnkit.context import Activity, Context, NoState
+
+if TYPE_CHECKING:
+    from snnkit.neurons import NeuronGroup
 
 
 class LearningRule(nn.Module, ABC):
@@ -26,6 +29,11 @@ class LearningRule(nn.Module, ABC):
     A rule updates ``connection.weight`` in place and returns its next state; rule state (e.g.
     eligibility traces) is a ``NamedTuple`` from :meth:`initial_state`, owned by the network.
     """
+
+    def check_layers(self, source: NeuronGroup, target: NeuronGroup) -> None:
+        """Raise :class:`~snnkit.errors.NetworkError` if this rule cannot learn between these
+        layers (e.g. it needs a variable the target's neurons do not have); called when the
+        connection is added, so the mistake shows before anything runs. Accepts any by default."""
 
     def initial_state(
         self,

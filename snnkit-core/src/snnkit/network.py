@@ -282,6 +282,13 @@ class Network(nn.Module):
         if conn.target_shape != tgt.shape:
             raise ShapeError(f"connection {name!r} target (layer {target!r})", tgt.shape, conn.target_shape)
         conn.binary_source = not src.emits_real
+        learning_rule = None if rule is None else self.plugins.build("learning_rules", rule)
+        if learning_rule is not None:
+            if not isinstance(learning_rule, LearningRule):
+                raise NetworkError(
+                    f"connection {name!r}: rule must be a LearningRule, got {type(learning_rule).__name__}"
+                )
+            learning_rule.check_layers(src, tgt)
         self.connections[name] = conn.to(self.device)
         self.edges[name] = (source, target)
         if self.zero_delay:
@@ -290,12 +297,7 @@ class Network(nn.Module):
             except NetworkError:
                 del self.connections[name], self.edges[name]
                 raise
-        if rule is not None:
-            learning_rule = self.plugins.build("learning_rules", rule)
-            if not isinstance(learning_rule, LearningRule):
-                raise NetworkError(
-                    f"connection {name!r}: rule must be a LearningRule, got {type(learning_rule).__name__}"
-                )
+        if learning_rule is not None:
             self.rules[name] = learning_rule.to(self.device)
         self.state, self._compiled, self._plan = None, None, None
         return conn

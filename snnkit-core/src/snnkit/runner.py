@@ -8,6 +8,7 @@ the resume point. Either way a resumed run equals an uninterrupted one.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import platform
@@ -27,7 +28,7 @@ from torch import Tensor
 
 import snnkit
 from snnkit.errors import SnnkitError
-from snnkit.experiment import Experiment, ExperimentError, build_network, build_plugin
+from snnkit.experiment import Experiment, ExperimentError, build_network, build_plugin, building
 from snnkit.network import Network
 from snnkit.pipelines import Pipeline, RunContext
 from snnkit.plugins import PluginManager
@@ -123,6 +124,14 @@ def prepare_run(experiment: Experiment, plugins: PluginManager) -> tuple[Network
     return network, pipeline, recorder, context
 
 
+def prepare_pipeline(experiment: Experiment, network: Network, pipeline: Pipeline, context: RunContext) -> int:
+    """``pipeline.prepare`` (which loads data sets and checks the network fits the pipeline), its
+    errors naming the ``[pipeline]`` table; return the number of units to run."""
+    with building(experiment.source, "pipeline", list(experiment.data["pipeline"])):
+        pipeline.prepare(network, context)
+        return pipeline.units(context)
+
+
 def check_output(path: Path, *, force: bool = False) -> None:
     """Refuse to start a new run at ``path`` if that would destroy a file: an existing recording is
     replaced only with ``force``, any other file never."""
@@ -195,14 +204,19 @@ def run_experiment(
     run = experiment.run
     path = Path(resume or experiment.output)
     every = {k: run[k] for k in ("weights_every", "checkpoint_every", "flush_every")}
-    with RunLock(path):
-        if resume is None:
-            check_output(path, force=force)
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(RunLock(path))
+            if resume is None:
+                check_output(path, force=force)
+        except OutputError as exc:
+            if resume is not None:
+                raise
+            raise ExperimentError(experiment.source, "run", "output", str(exc)) from None
         network, pipeline, recorder, context = prepare_run(experiment, plugins)
         units = 0
         if resume is None:
-            pipeline.prepare(network, context)
-            units = pipeline.units(context)
+            units = prepare_pipeline(experiment, network, pipeline, context)
             if should_stop():
                 raise KeyboardInterrupt  # stopped while starting: nothing is recorded
         status, last, opened, finished, checkpointed, done = "complete", {}, False, False, -1, 0
@@ -221,8 +235,7 @@ def run_experiment(
                     done = checkpointed + 1
                 opened = True
             if resume is not None:
-                pipeline.prepare(network, context)
-                units = pipeline.units(context)
+                units = prepare_pipeline(experiment, network, pipeline, context)
             for index in range(checkpointed + 1, units):
                 if should_stop():
                     status = "interrupted"

@@ -13,6 +13,7 @@ from snnkit import Connection, Context, NoState, hookimpl
 from snnkit.errors import ShapeError
 from snnkit.init import WeightSpec, initial_weights
 from snnkit.ops import active_indices, event_driven, outer_sum, spike_product
+from snnkit.resources import check_memory
 from snnkit_plugins.connections._propagation import per_synapse_delays, shift_in
 
 
@@ -97,6 +98,8 @@ class Dense(Connection):
             source_shape, target_shape, wmin=wmin, wmax=wmax, norm=norm, weight_decay=weight_decay, delay=uniform
         )
         shape = (self.source_size, self.target_size)
+        # The weights, the initialiser's temporary and a learning rule's traces or a gradient.
+        check_memory(3 * 4 * shape[0] * shape[1], f"a dense connection of {shape[0]} x {shape[1]} weights")
         self.weight = nn.Parameter(
             initial_weights(weight, shape, wmin=wmin, wmax=wmax, generator=generator), requires_grad=learnable
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -27,8 +29,8 @@ class Poisson(Encoder):
     """
 
     def __init__(self, max_rate: float = 63.75) -> None:
-        if max_rate < 0:
-            raise ValueError(f"max_rate must be a non-negative rate in Hz, got {max_rate}")
+        if not 0 <= max_rate < math.inf:
+            raise ValueError(f"max_rate must be a non-negative, finite rate in Hz, got {max_rate}")
         self.max_rate = max_rate
 
     def __call__(self, data: Tensor, time: int, *, dt: float = 1.0, generator: torch.Generator | None = None) -> Tensor:

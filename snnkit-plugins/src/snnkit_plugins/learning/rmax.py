@@ -8,7 +8,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from snnkit import Activity, Connection, Context, LearningRule, hookimpl
+from snnkit import Activity, Connection, Context, LearningRule, NeuronGroup, hookimpl
+from snnkit.errors import NetworkError
 from snnkit_plugins.learning._common import check_reduction, flat
 
 
@@ -59,6 +60,14 @@ class Rmax(LearningRule):
             raise ValueError("tau_psp and tau_e must be positive time constants in ms")
         self.nu, self.tau_psp, self.tau_e = nu, tau_psp, tau_e
         self.reduction = check_reduction(reduction)
+
+    def check_layers(self, source: NeuronGroup, target: NeuronGroup) -> None:
+        fields = target.initial_state(1)._fields
+        if "probability" not in fields:
+            raise NetworkError(
+                "the rule 'rmax' needs target neurons that report their firing probability (srm0); the"
+                f" target's {type(target).__name__} neurons have {', '.join(fields) or 'no state'}"
+            )
 
     def initial_state(
         self,
