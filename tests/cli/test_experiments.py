@@ -90,7 +90,10 @@ def test_a_valid_file_gets_its_defaults(entry_point_plugins):
             ('plugin = "poisson"', 'plugin = "poison"'),
             "[encoder] key 'plugin': unknown encoder 'poison'; did you mean 'poisson'?",
         ),
-        (("shape = 10", 'shape = "ten"'), "[network.layers.0] key 'shape': must be an integer or a list of integers"),
+        (
+            ("shape = 10", 'shape = "ten"'),
+            "[network.layers.0] key 'shape': must be a positive integer or a list of them",
+        ),
         (
             ('target = "output"\nvariables', 'target = "outpt"\nvariables'),
             "[monitors.0] key 'target': no layer or connection named 'outpt'",

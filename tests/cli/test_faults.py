@@ -18,7 +18,7 @@ import torch
 from click.testing import CliRunner
 
 from snnkit import recording as rec
-from snnkit.experiment import load_experiment
+from snnkit.experiment import ExperimentError, load_experiment
 from snnkit.runlock import OutputError
 from snnkit.runner import run_experiment
 from snnkit_cli.main import cli
@@ -137,7 +137,7 @@ def test_a_second_writer_is_refused_and_the_first_run_goes_on(entry_point_plugin
     assert rec.open(path).writer["pid"] == process.pid
     with pytest.raises(OutputError, match=f"being written by process {process.pid}"):
         run_experiment(experiment(entry_point_plugins, path, 60), entry_point_plugins, resume=path)
-    with pytest.raises(OutputError, match=f"being written by process {process.pid}"):
+    with pytest.raises(ExperimentError, match=f"\\[run\\] key 'output': .* being written by process {process.pid}"):
         run_experiment(experiment(entry_point_plugins, path, 60), entry_point_plugins, force=True)
     second = CliRunner().invoke(cli, ["run", "--resume", str(path)], obj=entry_point_plugins)
     assert second.exit_code == 2 and f"process {process.pid}" in second.output
@@ -170,7 +170,7 @@ def test_rerunning_refuses_to_overwrite_unless_forced(entry_point_plugins, tmp_p
 def test_a_file_that_is_not_a_recording_is_never_replaced(entry_point_plugins, tmp_path):
     path = tmp_path / "notes.h5"
     path.write_text("my notes")
-    with pytest.raises(OutputError, match="not a snnkit recording"):
+    with pytest.raises(ExperimentError, match="not a snnkit recording; snnkit never replaces it"):
         run_experiment(experiment(entry_point_plugins, path, 2), entry_point_plugins, force=True)
     assert path.read_text() == "my notes"
 

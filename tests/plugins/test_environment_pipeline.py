@@ -141,8 +141,8 @@ def test_an_episode_loop_repeats_exactly_with_the_same_seed(plugins, tmp_path):
 def test_a_stopped_and_resumed_run_equals_an_uninterrupted_one(plugins, tmp_path):
     full = run_experiment(cartpole(plugins, tmp_path / "full.h5", episodes=6), plugins)
     part = cartpole(plugins, tmp_path / "part.h5", episodes=6)
-    calls = []
-    stopped = run_experiment(part, plugins, should_stop=lambda: calls.append(1) or len(calls) > 3)
+    calls = []  # asked once before the recording starts, then before every unit
+    stopped = run_experiment(part, plugins, should_stop=lambda: calls.append(1) or len(calls) > 4)
     assert stopped.status == "interrupted" and stopped.units_done == 3
     resumed = run_experiment(part, plugins, resume=tmp_path / "part.h5")
     assert resumed.status == "complete" and resumed.metrics == full.metrics  # return_mean spans the stop

@@ -61,9 +61,9 @@ def test_resumed_training_equals_an_uninterrupted_run(plugins, mnist_env, tmp_pa
         "run.checkpoint_every=1000",
     ]
     full = run_experiment(small(plugins, tmp_path, "full.h5", *settings), plugins)
-    calls = []
+    calls = []  # asked once before the recording starts, then before every unit
     part = small(plugins, tmp_path, "part.h5", *settings)
-    stopped = run_experiment(part, plugins, should_stop=lambda: calls.append(1) or len(calls) > 6)
+    stopped = run_experiment(part, plugins, should_stop=lambda: calls.append(1) or len(calls) > 7)
     assert stopped.status == "interrupted" and stopped.units_done == 6  # 5 training batches, then 1 of 2 test ones
     resumed = run_experiment(part, plugins, resume=tmp_path / "part.h5")
     assert resumed.status == "complete" and resumed.metrics == full.metrics

@@ -106,9 +106,9 @@ def test_resumed_training_equals_an_uninterrupted_run(plugins, mnist_env, tmp_pa
     full = run_experiment(
         load_experiment("mnist-diehl-cook", plugins, [*settings, f'run.output="{tmp_path / "full.h5"}"']), plugins
     )
-    calls = []
+    calls = []  # asked once before the recording starts, then before every unit
     part = load_experiment("mnist-diehl-cook", plugins, [*settings, f'run.output="{tmp_path / "part.h5"}"'])
-    stopped = run_experiment(part, plugins, should_stop=lambda: calls.append(1) or len(calls) > 3)
+    stopped = run_experiment(part, plugins, should_stop=lambda: calls.append(1) or len(calls) > 4)
     assert stopped.status == "interrupted" and stopped.units_done == 3
     resumed = run_experiment(part, plugins, resume=tmp_path / "part.h5")
     assert resumed.status == "complete" and resumed.metrics == full.metrics

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from snnkit import Network
+from snnkit.errors import NetworkError
 from snnkit_plugins.learning.mstdp import MSTDP
 from snnkit_plugins.learning.mstdpet import MSTDPET
 from snnkit_plugins.learning.rmax import Rmax
@@ -98,9 +99,9 @@ def test_rmax_refuses_neurons_without_a_firing_probability(plugins):
     net = Network(plugins=plugins)
     net.add_layer("in", "input", 2)
     net.add_layer("out", "lif", 1)
-    net.add_connection("in", "out", "dense", rule="rmax")
-    with pytest.raises(TypeError, match=r"rmax needs target neurons .* \(srm0\); the target's state has v, refractory"):
-        net.run({"in": torch.ones(2, 1, 2)}, time=2, reward=1.0)
+    with pytest.raises(NetworkError, match=r"'rmax' needs target neurons .* \(srm0\); the target's LIF neurons have v"):
+        net.add_connection("in", "out", "dense", rule="rmax")
+    assert not net.connections  # refused before anything was added
 
 
 def test_rmax_teaches_srm0_neurons_to_fire_for_reward(plugins):

@@ -436,11 +436,11 @@ def _check_network_memory(data: dict[str, Any], source: str) -> None:
 
 def _component(plugins: PluginManager, kind: str, name: Any, table: str, key: str | None, source: str) -> Any:
     if not isinstance(name, str):
-        raise ExperimentError(source, table, key or "plugin", f"must be a plugin name (a string), got {name!r}")
+        raise ExperimentError(source, table, key, f"must be a plugin name (a string), got {name!r}")
     try:
         return plugins.get(kind, name)
     except UnknownComponentError as exc:
-        raise ExperimentError(source, table, key or "plugin", str(exc)) from None
+        raise ExperimentError(source, table, key, str(exc)) from None
 
 
 def _check_params(component: Any, params: dict[str, Any], given: Sequence[str], table: str, source: str) -> None:

@@ -766,6 +766,15 @@ class Network(nn.Module):
         if not tensors:
             self.state = None
             return
+        try:
+            self._load_state_tensors(tensors)
+        except KeyError as exc:
+            raise NetworkError(
+                f"load_state_tensors: the mapping has no {exc.args[0]!r} (it has {', '.join(tensors) or 'nothing'});"
+                " give what state_tensors() returned for a network with the same layers and connections"
+            ) from None
+
+    def _load_state_tensors(self, tensors: Mapping[str, Tensor]) -> None:
         state = self._initial_state(int(tensors["batch_size"]))
         state.time = int(tensors["time"])
         device = self.device
@@ -816,6 +825,7 @@ class Network(nn.Module):
                     f"constant input for layer {name!r}: batch size", (batch, *layer.shape), tuple(x.shape)
                 )
             batch = x.shape[0]
+            layer.check_input(name, x)
         for name, x in inputs.items():
             layer = self._layer(name, "input")
             if not isinstance(x, Tensor):
@@ -828,6 +838,7 @@ class Network(nn.Module):
                     f"input for layer {name!r}: every input must have the same batch size", expected, tuple(x.shape)
                 )
             batch = x.shape[1]
+            layer.check_input(name, x)
         if batch is None:
             batch = self.state.batch_size if self.state is not None else 1
         return batch

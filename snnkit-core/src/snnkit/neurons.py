@@ -81,6 +81,12 @@ class NeuronGroup(nn.Module, ABC):
         """Number of neurons in one sample."""
         return math.prod(self.shape)
 
+    def check_input(self, name: str, x: Tensor) -> None:
+        """Refuse external input this layer cannot take, once per ``Network.run`` (not per step):
+        by default NaN and infinite values. Raise :class:`~snnkit.errors.NetworkError`."""
+        if x.is_floating_point() and not bool(torch.isfinite(x.detach()).all()):
+            raise NetworkError(f"input for layer {name!r} contains NaN or infinite values")
+
     @abstractmethod
     def initial_state(
         self, batch_size: int, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32

@@ -135,9 +135,13 @@ def prepare_pipeline(experiment: Experiment, network: Network, pipeline: Pipelin
 def check_output(path: Path, *, force: bool = False) -> None:
     """Refuse to start a new run at ``path`` if that would destroy a file: an existing recording is
     replaced only with ``force``, any other file never."""
-    if path.is_dir():
+    try:
+        is_dir, exists = path.is_dir(), path.exists()
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise OutputError(f"cannot record to {path}: {exc.strerror}") from None
+    if is_dir:
         raise OutputError(f"cannot record to {path}: it is a directory; name a file, e.g. {path / 'run.h5'}")
-    if not path.exists():
+    if not exists:
         folder = path.parent
         while not folder.exists() and folder != folder.parent:
             folder = folder.parent
@@ -206,9 +210,11 @@ def run_experiment(
     every = {k: run[k] for k in ("weights_every", "checkpoint_every", "flush_every")}
     with contextlib.ExitStack() as stack:
         try:
+            if resume is None:
+                check_output(path, force=force)  # before the lock file is made beside it
             stack.enter_context(RunLock(path))
             if resume is None:
-                check_output(path, force=force)
+                check_output(path, force=force)  # again: another run may have made it meanwhile
         except OutputError as exc:
             if resume is not None:
                 raise

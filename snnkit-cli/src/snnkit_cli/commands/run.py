@@ -16,7 +16,6 @@ import click
 
 from snnkit.experiment import ExperimentError, load_experiment, parse_experiment
 from snnkit.plugins import PluginManager, get_plugin_manager
-from snnkit.recording import RecordingError
 from snnkit.recording import open as open_recording
 from snnkit.runlock import OutputError
 from snnkit.runner import check_output, prepare_pipeline, prepare_run, run_experiment
@@ -136,10 +135,7 @@ def run_command(
     if resume is not None:
         if experiment is not None or overrides:
             raise click.UsageError("--resume continues a recorded run as it was: give no EXPERIMENT or --set")
-        try:
-            text = open_recording(resume).experiment
-        except RecordingError as exc:
-            raise click.UsageError(str(exc)) from None
+        text = open_recording(resume).experiment
         exp = parse_experiment(text, plugins, source=str(resume))
     elif experiment is None:
         raise click.UsageError("name an experiment file or a named experiment (see `snnkit experiments`)")

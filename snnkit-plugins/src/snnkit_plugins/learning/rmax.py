@@ -89,13 +89,7 @@ class Rmax(LearningRule):
         ctx: Context,
         reward: Tensor | None = None,
     ) -> RmaxState:
-        probability = getattr(post.state, "probability", None)
-        if probability is None:
-            fields = getattr(post.state, "_fields", ())
-            raise TypeError(
-                "rmax needs target neurons that report their firing probability (srm0); the target's state"
-                f" has {', '.join(fields) or 'no fields'}"
-            )
+        probability = post.state.probability  # present: checked by check_layers
         s_pre, s_post = flat(pre.spikes, state.psp.dtype), flat(post.spikes, state.psp.dtype)
         psp = state.psp * math.exp(-ctx.dt / self.tau_psp) + s_pre
         surprise = s_post - flat(probability, state.psp.dtype)

@@ -8,13 +8,15 @@ import torch
 from torch import Tensor
 
 from snnkit import Context, NeuronGroup, NoState, hookimpl, to_spikes
+from snnkit.errors import NetworkError
 
 
 class Input(NeuronGroup):
     """Spike source: emits exactly the spikes fed to it through ``Network.run(inputs=...)``.
 
-    A neuron spikes in a step when its input that step is nonzero (``True`` or any nonzero value);
-    it has no other state. Use it for encoded data and as the first layer of most networks.
+    A neuron spikes in a step when its input that step is ``True`` or 1; it has no other state. Other
+    values are refused (a 3 is no spike): encode real values first (e.g. ``poisson``) or feed them
+    to a ``real-input`` layer. Use it for encoded data and as the first layer of most networks.
 
     Args:
         shape: neurons in the layer.
@@ -22,7 +24,7 @@ class Input(NeuronGroup):
         trace_additive: add 1 per spike (``True``) or reset the trace to 1 (``False``).
 
     >>> layer = Input(3)
-    >>> spikes, _ = layer(torch.tensor([[1.0, 0.0, 2.0]]), layer.initial_state(1), Context())
+    >>> spikes, _ = layer(torch.tensor([[1.0, 0.0, 1.0]]), layer.initial_state(1), Context())
     >>> spikes.tolist()
     [[1.0, 0.0, 1.0]]
     """
@@ -33,6 +35,14 @@ class Input(NeuronGroup):
         self, shape: int | Sequence[int], *, trace_tau: float | None = None, trace_additive: bool = False
     ) -> None:
         super().__init__(shape, trace_tau=trace_tau, trace_additive=trace_additive)
+
+    def check_input(self, name: str, x: Tensor) -> None:
+        if x.dtype != torch.bool and not bool(((x.detach() == 0) | (x.detach() == 1)).all()):
+            bad = x.detach()[(x.detach() != 0) & (x.detach() != 1)].flatten()[0].item()
+            raise NetworkError(
+                f"input for layer {name!r} must be spikes (booleans or 0/1), found {bad!r}; encode real values"
+                " first (e.g. the poisson encoder) or use a 'real-input' layer"
+            )
 
     def initial_state(
         self, batch_size: int, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
