@@ -7,6 +7,8 @@ needs h5py (``pip install 'snnkit-plugins[hdf5]'``), imported only here and only
 from __future__ import annotations
 
 import json
+import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,24 @@ def _rows(dataset: Any) -> np.ndarray:
     return np.asarray(rows)
 
 
+def repair_truncated(path: Path, error: OSError) -> bool:
+    """Make a file that a killed run left shorter than HDF5's record of its end readable again.
+
+    A run killed while HDF5 closes the file can leave the superblock's end-of-file address past the
+    last byte written: the missing tail is space HDF5 had reserved but not yet filled, and HDF5
+    refuses the file ("truncated file"). Extending the file with zeros to that address restores it;
+    nothing that was written is changed. Done only when no run is writing the file; returns
+    whether the file was repaired."""
+    match = re.search(r"truncated file: eof = (\d+).*stored_eof = (\d+)", str(error))
+    if match is None or writer(path) is not None:
+        return False
+    eof, stored = int(match.group(1)), int(match.group(2))
+    if not eof < stored <= eof + (64 << 20) or path.stat().st_size != eof:
+        return False
+    os.truncate(path, stored)
+    return True
+
+
 def open(path: str | Path) -> Recording:
     """Open the recording at ``path`` for reading."""
     return Recording(Path(path))
@@ -72,6 +92,8 @@ class Recording:
                     raise RecordingError(f"{self.path} stayed locked for writing by another program") from None
                 time.sleep(0.1)
             except OSError as exc:
+                if repair_truncated(self.path, exc):
+                    continue
                 raise RecordingError(
                     f"{self.path} is not a readable HDF5 recording (truncated or damaged?): {exc}"
                 ) from None
@@ -105,11 +127,6 @@ class Recording:
         run whose status says ``running`` but that has no writer died (``kill -9``, a crash, a
         power cut) and can be continued with ``snnkit run --resume``."""
         return writer(self.path)
-
-    def unused_bytes(self) -> int:
-        """Bytes of the file that hold nothing (space of replaced checkpoints, reused by the next)."""
-        with self._file() as f:
-            return int(f.id.get_freespace())
 
     # -- monitors --------------------------------------------------------------------------------
 
@@ -192,11 +209,12 @@ class Recording:
         """The last checkpoint: groups (``network``, ``transient``, ``generators``, ``pipeline``,
         ``progress``) of named tensors; empty if the run wrote none."""
         with self._file() as f:
-            if "checkpoint" not in f:
+            name = "checkpoint" if "checkpoint" in f else "checkpoint-new"  # killed while swapping
+            if name not in f or not f[name].attrs.get("complete", True):
                 return {}
             return {
-                name: {k: torch.from_numpy(np.asarray(ds[()])) for k, ds in group.items()}
-                for name, group in f["checkpoint"].items()
+                group_name: {k: torch.from_numpy(np.asarray(ds[()])) for k, ds in group.items()}
+                for group_name, group in f[name].items()
             }
 
     def tree(self) -> list[tuple[str, tuple[int, ...] | None, str]]:
@@ -232,4 +250,4 @@ def _plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "Recording", "RecordingError", "open"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "Recording", "RecordingError", "open", "repair_truncated"]

@@ -38,17 +38,12 @@ def inspect_command(path: Path, as_json: bool) -> None:
     tree = [{"path": p, "shape": list(s) if s is not None else None, "dtype": d} for p, s, d in recording.tree()]
     writer = recording.writer
     state = _state(path, attrs["status"], writer)
-    file = {"bytes": path.stat().st_size, "unused_bytes": recording.unused_bytes()}
     if as_json:
-        data = {"attrs": attrs, "state": state, "writer": writer, "file": file, "metrics": metrics, "tree": tree}
+        data = {"attrs": attrs, "state": state, "writer": writer, "metrics": metrics, "tree": tree}
         click.echo(json.dumps(data, indent=2, default=str))
         return
     click.echo(f"{path}: status {attrs['status']}" + (f" ({attrs['error']})" if attrs.get("error") else ""))
     click.echo(f"  {state}")
-    click.echo(
-        f"  file: {file['bytes'] / 1e6:.1f} MB, {file['unused_bytes'] / 1e6:.1f} MB unused"
-        " (freed by replaced checkpoints, reused by the next)"
-    )
     for key in ("name", "seed", "host", "started", "ended", "snnkit_version"):
         if key in attrs:
             click.echo(f"  {key}: {attrs[key]}")

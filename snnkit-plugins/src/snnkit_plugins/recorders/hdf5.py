@@ -25,10 +25,11 @@ from torch import Tensor
 from snnkit import Monitor, Network, hookimpl
 from snnkit.errors import SnnkitError
 from snnkit.recorders import Recorder
-from snnkit.recording import FORMAT, FORMAT_VERSION, RecordingError
+from snnkit.recording import FORMAT, FORMAT_VERSION, RecordingError, repair_truncated
 
 SPIKES = "s"
 NEW_CHECKPOINT = "checkpoint-new"
+OLD_CHECKPOINT = "checkpoint-old"
 SPACE_MARGIN = 1 << 20  # bytes kept free beyond twice the estimated size of a write
 EVENT_BYTES = 20  # bytes per stored spike event (step, sample, index)
 
@@ -100,9 +101,7 @@ class HDF5Recorder(Recorder):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._check_space(len(experiment) + 4096)
-        # A persistent free-space manager lets each checkpoint reuse the space of the one it
-        # replaces, so old checkpoints do not pile up as dead space.
-        with h5py.File(self.path, "w", fs_strategy="fsm", fs_persist=True) as f:
+        with h5py.File(self.path, "w") as f:
             f.attrs["format"], f.attrs["format_version"] = FORMAT, FORMAT_VERSION
             f.attrs["status"], f.attrs["error"], f.attrs["ended"] = "running", "", ""
             for key, value in metadata.items():
@@ -175,9 +174,12 @@ class HDF5Recorder(Recorder):
         self.flush()
         self._check_space(sum(torch.as_tensor(t).nbytes for group in state.values() for t in group.values()))
         with self._writing() as f:
-            # Write the new checkpoint beside the old one and swap only when it is complete.
-            if NEW_CHECKPOINT in f:
-                del f[NEW_CHECKPOINT]
+            # Write the new checkpoint beside the current one and swap only when it is complete. The
+            # one before the current was kept until now: deleting it before writing lets HDF5 reuse
+            # its space in this same session, so a file holds at most two checkpoints.
+            for stale in (NEW_CHECKPOINT, OLD_CHECKPOINT):
+                if stale in f:
+                    del f[stale]
             cp = f.create_group(NEW_CHECKPOINT)
             cp.attrs["index"] = index
             cp.attrs["monitor_steps"] = _fixed(json.dumps(self._steps))
@@ -189,7 +191,7 @@ class HDF5Recorder(Recorder):
             cp.attrs["complete"] = True
             f.flush()
             if "checkpoint" in f:
-                del f["checkpoint"]
+                f.move("checkpoint", OLD_CHECKPOINT)
             f.move(NEW_CHECKPOINT, "checkpoint")
 
     def flush(self) -> None:
@@ -224,8 +226,7 @@ class HDF5Recorder(Recorder):
                 self._append(group, "index", np.array([index], dtype=np.int64))
                 self._append(group, "value", value[None], chunk_rows=1)
             self._arrays.clear()
-            f.flush()  # the rows reach the disk before the counts that make readers trust them
-            self._commit(f)
+            self._commit(f)  # HDF5 writes the rows before this metadata when it closes the file
 
     # -- writing safely --------------------------------------------------------------------------
 
@@ -282,6 +283,9 @@ class HDF5Recorder(Recorder):
                 return h5py.File(self.path, "a")
             except BlockingIOError:
                 time.sleep(0.1)
+            except OSError as exc:
+                if not repair_truncated(self.path, exc):
+                    raise
         if not _only_readers(self.path):
             raise RecorderError(f"{self.path} is open for writing in another program; close it there")
         if not self._warned_readers:
