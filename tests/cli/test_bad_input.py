@@ -139,6 +139,7 @@ def test_files_that_are_not_recordings(entry_point_plugins, tmp_path, existing, 
         assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
         assert expect in result.output and str(path) in result.output
     assert text.read_text() == "not HDF5"
+    assert truncated.read_bytes() == existing.read_bytes()[:5000]  # a damaged file is left as it is
 
 
 # -- the Python API ---------------------------------------------------------------------------------

@@ -46,19 +46,31 @@ def _rows(dataset: Any) -> np.ndarray:
 def repair_truncated(path: Path, error: OSError) -> bool:
     """Make a file that a killed run left shorter than HDF5's record of its end readable again.
 
-    A run killed while HDF5 closes the file can leave the superblock's end-of-file address past the
-    last byte written: the missing tail is space HDF5 had reserved but not yet filled, and HDF5
-    refuses the file ("truncated file"). Extending the file with zeros to that address restores it;
-    nothing that was written is changed. Done only when no run is writing the file; returns
+    A run killed while HDF5 closes the file can leave the superblock's end-of-file address a few
+    kilobytes past the last byte written: the missing tail is space HDF5 had reserved and not yet
+    filled, and HDF5 refuses the file ("truncated file"). Extending the file with zeros to that
+    address restores it. Done only when no run is writing the file, the gap is small, and the whole
+    file then reads back; otherwise the file is cut back to its exact original bytes. Returns
     whether the file was repaired."""
     match = re.search(r"truncated file: eof = (\d+).*stored_eof = (\d+)", str(error))
     if match is None or writer(path) is not None:
         return False
     eof, stored = int(match.group(1)), int(match.group(2))
-    if not eof < stored <= eof + (64 << 20) or path.stat().st_size != eof:
+    if not eof < stored <= eof + REPAIRABLE_GAP or path.stat().st_size != eof:
         return False
     os.truncate(path, stored)
+    try:
+        with _h5py().File(path, "r") as f:
+            f.visititems(lambda name, obj: [obj.attrs[k] for k in obj.attrs])
+            [f.attrs[k] for k in f.attrs]
+    except Exception:
+        os.truncate(path, eof)  # only zeros were added: this restores the file exactly
+        return False
     return True
+
+
+#: The largest tail a kill during HDF5's close leaves unwritten (a few metadata blocks).
+REPAIRABLE_GAP = 64 << 10
 
 
 def open(path: str | Path) -> Recording:
