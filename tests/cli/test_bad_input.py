@@ -133,7 +133,8 @@ def test_files_that_are_not_recordings(entry_point_plugins, tmp_path, existing, 
     text.write_text("not HDF5")
     truncated = tmp_path / "truncated.h5"
     truncated.write_bytes(existing.read_bytes()[:5000])
-    for path, expect in ((text, "not a readable HDF5 recording"), (truncated, "not a readable HDF5 recording")):
+    cases = ((text, "is not an HDF5 file, so not a snnkit recording"), (truncated, "not a readable HDF5 recording"))
+    for path, expect in cases:
         args = {"resume": ["run", "--resume"], "inspect": ["inspect"], "plot": ["plot"]}[command]
         result = CliRunner().invoke(cli, [*args, str(path)], obj=entry_point_plugins)
         assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
@@ -180,3 +181,22 @@ def test_api_mistakes_get_clear_errors(entry_point_plugins):
         net.run({"out": current}, time=5)
     net.run({"in": spikes.bool(), "out": torch.ones(5, 1, 2)}, time=5)  # good input still runs
     assert net.state.time == 5
+
+
+def test_nan_parameters_are_refused_in_python_too(entry_point_plugins):
+    from snnkit import Network
+    from snnkit.errors import ParameterError
+
+    net = Network(plugins=entry_point_plugins)
+    net.add_layer("in", "input", 3)
+    for name, value in (("tau_mem", float("nan")), ("v_thresh", float("nan")), ("refractory", float("nan"))):
+        with pytest.raises(ParameterError, match=f"parameter '{name}' is nan"):
+            net.add_layer("out", "lif", 2, **{name: value})
+    net.add_layer("out", "lif", 2)
+    with pytest.raises(ParameterError, match="parameter 'wmax' is nan"):
+        net.add_connection("in", "out", "dense", wmax=float("nan"))
+    encoder = entry_point_plugins.build("encoders", "poisson")
+    import torch
+
+    with pytest.raises(ValueError, match="finite, non-negative intensities, found nan"):
+        encoder(torch.tensor([0.5, float("nan")]), 10)

@@ -157,14 +157,40 @@ def test_rerunning_refuses_to_overwrite_unless_forced(entry_point_plugins, tmp_p
     runner = CliRunner()
     args = ["run", "poisson-lif-demo", "--output", str(path), *[a for s in settings(3) for a in ("--set", s)]]
     again = runner.invoke(cli, args, obj=entry_point_plugins)
-    assert again.exit_code == 2 and "already holds a recording (status complete)" in again.output
+    assert again.exit_code == 2 and "already holds a recording of 'poisson-lif-demo' (status complete)" in again.output
     assert "--force" in again.output and len(again.output.strip().splitlines()) == 1
     assert digest(path) == before
+    finished = runner.invoke(cli, ["run", "--resume", str(path)], obj=entry_point_plugins)
+    assert (
+        finished.exit_code == 0
+        and "complete: 3/3 samples" in finished.output
+        and "nothing to resume" in finished.output
+    )
+    assert digest(path) == before  # resuming a finished run leaves it alone
+    both = runner.invoke(cli, ["run", "--resume", str(path), "--force"], obj=entry_point_plugins)
+    assert both.exit_code == 2 and "give no EXPERIMENT, --set or --force" in both.output
     dry = runner.invoke(cli, [*args, "--dry-run"], obj=entry_point_plugins)
     assert dry.exit_code == 2 and "already holds a recording" in dry.output
     forced = runner.invoke(cli, [*args, "--force", "--set", "run.seed=7"], obj=entry_point_plugins)
     assert forced.exit_code == 0, forced.output
     assert rec.open(path).attrs["seed"] == 7
+
+
+def test_running_out_of_memory_marks_the_recording_failed_with_the_cause(entry_point_plugins, tmp_path):
+    from snnkit.resources import ResourceError
+
+    path, calls = tmp_path / "oom.h5", []
+
+    def allocating() -> bool:  # stands for an allocation that fails in the third unit
+        calls.append(1)
+        if len(calls) == 4:
+            raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 5000000000 bytes")
+        return False
+
+    with pytest.raises(ResourceError, match=r"ran out of memory after unit 1 .* marked failed"):
+        run_experiment(experiment(entry_point_plugins, path, 6), entry_point_plugins, should_stop=allocating)
+    r = rec.open(path)
+    assert r.status == "failed" and "can't allocate memory" in r.attrs["error"] and r.writer is None
 
 
 def test_a_file_that_is_not_a_recording_is_never_replaced(entry_point_plugins, tmp_path):
@@ -287,6 +313,8 @@ def test_a_killed_run_is_reported_dead_and_resumes(entry_point_plugins, tmp_path
     dead = runner.invoke(cli, ["inspect", str(path)], obj=entry_point_plugins)
     assert "status running" in dead.output and "not running: the process writing it died" in dead.output
     assert f"snnkit run --resume {path}" in dead.output
+    with pytest.raises(ExperimentError, match="recording of 'poisson-lif-demo' \\(whose process died\\): continue"):
+        run_experiment(experiment(entry_point_plugins, path, 60), entry_point_plugins)
     resumed = resume(path)
     assert resumed.returncode == 0, resumed.stderr
     assert_same_recording(path, reference(60))

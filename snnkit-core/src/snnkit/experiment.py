@@ -69,10 +69,10 @@ MONITOR_KEYS = ("name", "target", "variables")
 class ExperimentError(SnnkitError, ValueError):
     """A problem in an experiment file: where it is and what would be right."""
 
-    def __init__(self, source: str, table: str, key: str | None, message: str) -> None:
+    def __init__(self, source: str, table: str | None, key: str | None, message: str) -> None:
         self.source, self.table, self.key = source, table, key
-        where = f"[{table}]" + (f" key {key!r}" if key else "")
-        super().__init__(f"{source}: {where}: {message}")
+        where = f"[{table}]" + (f" key {key!r}" if key else "") + ": " if table else ""
+        super().__init__(f"{source}: {where}{message}")
 
 
 @dataclass
@@ -106,17 +106,17 @@ def load_experiment(
     path = Path(name_or_path)
     if path.suffix == ".toml" or path.exists():
         if not path.exists():
-            raise ExperimentError(str(path), "run", None, "no such file")
+            raise ExperimentError(str(path), None, None, "no such file")
         if path.is_dir():
-            raise ExperimentError(str(path), "run", None, "is a directory; name an experiment file (.toml)")
+            raise ExperimentError(str(path), None, None, "is a directory; name an experiment file (.toml)")
         try:
             source, text = str(path), path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise ExperimentError(
-                str(path), "run", None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+                str(path), None, None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8"
             ) from None
         except OSError as exc:
-            raise ExperimentError(str(path), "run", None, f"cannot be read: {exc.strerror}") from None
+            raise ExperimentError(str(path), None, None, f"cannot be read: {exc.strerror}") from None
     else:
         component = plugins.get("experiments", str(name_or_path))
         experiment_path = Path(component.build())
@@ -186,7 +186,10 @@ def apply_override(data: dict[str, Any], override: str, source: str) -> None:
                 node = node.setdefault(part, {})
         else:
             raise ExperimentError(
-                source, where, None, f"--set {override!r}: {where} is a value ({node!r}), not a table"
+                source,
+                where,
+                None,
+                f"--set {override!r}: {where} is a value ({node!r}), not a table; set it with --set {where}=VALUE",
             )
 
 
@@ -431,6 +434,24 @@ def _check_network_memory(data: dict[str, Any], source: str) -> None:
                 "batch_size",
                 f"{batch} samples of layer {layer['name']!r} ({neurons} neurons) would need"
                 f" {_size(neurons * batch * STATE_BYTES)} of memory; {_size(available)} is available",
+            )
+    layers = {layer["name"]: layer["shape"] for layer in data["network"]["layers"]}
+    run = data["run"]
+    held = min([n for n in (run["flush_every"], run["checkpoint_every"], run["samples"]) if n > 0])
+    for i, monitor in enumerate(data["monitors"]):
+        shape = layers.get(monitor["target"])
+        if shape is None:
+            continue
+        neurons = math.prod(shape) if isinstance(shape, list) else shape
+        per_step = sum(1 if v == "s" else 4 for v in monitor["variables"]) * neurons * batch
+        buffered = 2 * per_step * run["time"] * held  # the steps between flushes, and their copy when written
+        if buffered > available:
+            raise ExperimentError(
+                source,
+                f"monitors.{i}",
+                "variables",
+                f"would hold {_size(buffered)} in memory between writes ({held} units of {run['time']} steps);"
+                f" {_size(available)} is available: monitor fewer variables or lower [run] flush_every",
             )
 
 

@@ -106,6 +106,8 @@ class Recording:
             except OSError as exc:
                 if repair_truncated(self.path, exc):
                     continue
+                if not h5py.is_hdf5(self.path):
+                    raise RecordingError(f"{self.path} is not an HDF5 file, so not a snnkit recording") from None
                 raise RecordingError(
                     f"{self.path} is not a readable HDF5 recording (truncated or damaged?): {exc}"
                 ) from None

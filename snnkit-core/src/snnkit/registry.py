@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import math
 import re
 import types
 import typing
@@ -147,6 +148,8 @@ class Component(Generic[T]):
             raise ParameterError(self.label, f"missing required parameter(s) {', '.join(missing)}", accepted)
         hints = _type_hints(self.factory)
         for key, value in params.items():
+            if _has_nan(value):
+                raise ParameterError(self.label, f"parameter {key!r} is nan: give a number", accepted)
             expected = hints.get(key)
             if expected is not None and not _matches(value, expected):
                 raise ParameterError(
@@ -261,6 +264,15 @@ class Registry(Generic[T]):
 
     def __len__(self) -> int:
         return len(self._components)
+
+
+def _has_nan(value: Any) -> bool:
+    """NaN is never a meaningful parameter: it passes every range check and makes a run all NaN."""
+    if isinstance(value, float):
+        return math.isnan(value)
+    if isinstance(value, (list, tuple)):
+        return any(_has_nan(v) for v in value)
+    return False
 
 
 def _who(provider: Provider) -> str:

@@ -14,6 +14,7 @@ import os
 import platform
 import signal
 import socket
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ from snnkit.pipelines import Pipeline, RunContext
 from snnkit.plugins import PluginManager
 from snnkit.recorders import Recorder
 from snnkit.recording import open as open_recording
+from snnkit.resources import ResourceError
 from snnkit.runlock import OutputError, RunLock, lock_path
 
 Progress = Callable[[int, int, Mapping[str, float]], None]
@@ -147,23 +149,32 @@ def check_output(path: Path, *, force: bool = False) -> None:
             folder = folder.parent
         if not folder.is_dir():
             raise OutputError(f"cannot record to {path}: {folder} is a file, not a folder")
-        if not os.access(folder, os.W_OK):
-            raise OutputError(f"cannot record to {path}: {folder} is not writable")
+        try:
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            raise OutputError(f"cannot record to {path}: {folder} is not writable ({exc.strerror})") from None
         if len(lock_path(path).name.encode()) > os.pathconf(folder, "PC_NAME_MAX"):
             raise OutputError(f"cannot record to {path}: the file name is too long for this file system")
         return
     try:
         recording = open_recording(path)
-        status = recording.status
+        status, name, alive = recording.status, recording.attrs.get("name", "?"), recording.writer
     except SnnkitError:
         raise OutputError(
             f"{path} exists and is not a snnkit recording; snnkit never replaces it: choose another output"
         ) from None
     if not force:
+        state = "whose process died" if status == "running" and alive is None else f"status {status}"
+        go_on = "" if status == "complete" else f"continue that run with `snnkit run --resume {path}`, "
         raise OutputError(
-            f"{path} already holds a recording (status {status}): continue it with"
-            f" `snnkit run --resume {path}`, choose another --output, or replace it with --force"
+            f"{path} already holds a recording of {name!r} ({state}): {go_on}choose another --output,"
+            " or replace it with --force"
         )
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and "allocate" in str(exc))
 
 
 @contextmanager
@@ -219,6 +230,9 @@ def run_experiment(
             if resume is not None:
                 raise
             raise ExperimentError(experiment.source, "run", "output", str(exc)) from None
+        if resume is not None and open_recording(path).status == "complete":
+            done = int(open_recording(path).checkpoint()["progress"]["index"]) + 1
+            return RunResult("complete", path, done, done, {}, "already complete: nothing to resume")
         network, pipeline, recorder, context = prepare_run(experiment, plugins)
         units = 0
         if resume is None:
@@ -274,12 +288,18 @@ def run_experiment(
                 raise
             # Stopped at once, possibly in the middle of a unit: that state is not one a resume
             # could continue from, so the last checkpoint stays the resume point.
+            note = f"stopped at once; a resume continues after unit {checkpointed}, the last checkpoint"
             with _signals_deferred():
-                recorder.finish("interrupted", f"stopped at once; a resume continues after unit {checkpointed}")
-            return RunResult("interrupted", path, checkpointed + 1, units, last)
+                recorder.finish("interrupted", note)
+            return RunResult("interrupted", path, checkpointed + 1, units, last, note)
         except Exception as exc:
             if opened:
-                with _signals_deferred():
+                with _signals_deferred(), contextlib.suppress(Exception):  # the first error is the one to report
                     recorder.finish("failed", f"{type(exc).__name__}: {exc}")
+            if _out_of_memory(exc):
+                raise ResourceError(
+                    f"the run ran out of memory after unit {done - 1} ({exc}); the recording {path} is marked"
+                    " failed: make the network, the batch or [run] flush_every smaller, or monitor fewer variables"
+                ) from exc
             raise
     return RunResult(status, path, done, units, last)

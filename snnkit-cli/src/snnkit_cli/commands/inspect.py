@@ -24,7 +24,7 @@ def _state(path: Path, status: str, writer: dict | None) -> str:
 
 
 @click.command("inspect")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def inspect_command(path: Path, as_json: bool) -> None:
     """Show RUN.h5's status, metadata, groups with shapes, and a summary of its metrics."""

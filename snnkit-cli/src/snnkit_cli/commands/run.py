@@ -41,6 +41,7 @@ class StopFlag:
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.requested and signum == signal.SIGINT:
+            click.echo("\nstopping now; the last checkpoint is kept as the resume point", err=True)
             raise KeyboardInterrupt
         self.requested = True
         click.echo("\nstopping after this sample (Ctrl-C again to stop now)...", err=True)
@@ -133,8 +134,8 @@ def run_command(
     """
     plugins = plugins or get_plugin_manager()
     if resume is not None:
-        if experiment is not None or overrides:
-            raise click.UsageError("--resume continues a recorded run as it was: give no EXPERIMENT or --set")
+        if experiment is not None or overrides or force:
+            raise click.UsageError("--resume continues a recorded run as it was: give no EXPERIMENT, --set or --force")
         text = open_recording(resume).experiment
         exp = parse_experiment(text, plugins, source=str(resume))
     elif experiment is None:
@@ -185,13 +186,15 @@ def run_command(
         "units": result.units,
         "seconds": round(time.perf_counter() - started, 3),
         "metrics": result.metrics,
+        "note": result.error,
     }
     if live_plots is not None:
         summary["live_renders"] = live_plots.renders
     if as_json:
         click.echo(json.dumps(summary))
     elif not quiet:
-        click.echo(f"{result.status}: {result.units_done}/{result.units} {unit} recorded in {result.path}")
+        note = f" ({result.error})" if result.error else ""
+        click.echo(f"{result.status}: {result.units_done}/{result.units} {unit} recorded in {result.path}{note}")
     if result.status == "interrupted":
         if not as_json:
             click.echo(f"resume with: snnkit run --resume {result.path}", err=True)

@@ -34,8 +34,9 @@ class Poisson(Encoder):
         self.max_rate = max_rate
 
     def __call__(self, data: Tensor, time: int, *, dt: float = 1.0, generator: torch.Generator | None = None) -> Tensor:
-        if (data < 0).any():
-            raise ValueError("poisson encoder: data must be non-negative intensities")
+        if not bool(((data >= 0) & (data < math.inf)).all()):  # NaN fails both comparisons
+            bad = data[~((data >= 0) & (data < math.inf))].flatten()[0].item()
+            raise ValueError(f"poisson encoder: data must be finite, non-negative intensities, found {bad}")
         mean = data.float() * self.max_rate * time * dt / 1000.0
         goal = torch.poisson(mean, generator=generator).clamp_max(time).reshape(-1).long()
         # Each neuron's `goal` spikes fall on distinct, uniformly chosen steps: draw steps for the

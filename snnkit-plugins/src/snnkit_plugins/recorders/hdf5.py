@@ -136,8 +136,9 @@ class HDF5Recorder(Recorder):
         that HDF5 could not complete the file is left alone (it reads as a run that died)."""
         try:
             self.flush()
-        except RecorderError as exc:
-            status, error = "failed", error or str(exc)
+        except Exception as exc:  # out of space, out of memory: keep the cause, drop the buffers
+            status, error = "failed", error or f"{type(exc).__name__}: {exc}"
+            self._drop_buffers()
         if self._broken is not None:
             return
         with self._writing() as f:
@@ -229,6 +230,14 @@ class HDF5Recorder(Recorder):
             self._commit(f)  # HDF5 writes the rows before this metadata when it closes the file
 
     # -- writing safely --------------------------------------------------------------------------
+
+    def _drop_buffers(self) -> None:
+        for variables in self._pending.values():
+            for steps in variables.values():
+                steps.clear()
+        self._metrics.clear()
+        self._weights.clear()
+        self._arrays.clear()
 
     def _pending_bytes(self) -> int:
         """About how many bytes the next flush writes."""
