@@ -1,3 +1,6 @@
+import itertools
+import textwrap
+
 import pytest
 
 from snnkit import PluginManager
@@ -21,3 +24,29 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "cuda" in item.keywords:
             item.add_marker(skip)
+
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    """Returns ``install(dist, version, {entry point: module source})`` writing to a fake site dir."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("SNNKIT_DISABLE_PLUGINS", raising=False)
+
+    def install(dist: str, version: str, plugins: dict[str, str]) -> dict[str, str]:
+        modules = {}
+        lines = ["[snnkit]"]
+        for ep, source in plugins.items():
+            module = f"fake_snnkit_plugin_{next(_counter)}"
+            (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
+            lines.append(f"{ep} = {module}")
+            modules[ep] = module
+        info = tmp_path / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+        (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+        return modules
+
+    return install

@@ -7,6 +7,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from snnkit import PluginManager
 from snnkit.plugins import PluginLoadWarning
 from snnkit_cli.main import cli
 
@@ -96,3 +97,50 @@ def test_plugins_can_add_commands_through_the_hook(entry_point_plugins):
     entry_point_plugins.hook.snnkit_register_commands(cli=group)
     result = CliRunner().invoke(group, ["hello"], obj=entry_point_plugins)
     assert result.exit_code == 0 and result.output == "hello from a plugin\n"
+
+
+def test_a_commands_hook_that_raises_leaves_every_other_command_working(site):
+    import click
+    from click.testing import CliRunner
+
+    from snnkit_cli.commands.plugins import plugins_command
+    from snnkit_cli.main import add_plugin_commands
+
+    site(
+        "snnkit-fake-bad-cli", "0.1", {"badcli": "def snnkit_register_commands(cli):\n    raise RuntimeError('boom')\n"}
+    )
+    site(
+        "snnkit-fake-cli",
+        "0.2",
+        {
+            "hello": """
+                import click
+
+                @click.command("hello")
+                def hello():
+                    click.echo("hi")
+
+                def snnkit_register_commands(cli):
+                    cli.add_command(hello)
+            """
+        },
+    )
+    manager = PluginManager()
+    manager.load_setuptools_entrypoints()
+
+    @click.group()
+    def group():
+        pass
+
+    group.add_command(plugins_command)
+    with pytest.warns(PluginLoadWarning, match="snnkit_register_commands raised RuntimeError: boom"):
+        add_plugin_commands(manager, group)
+    runner = CliRunner()
+    assert runner.invoke(group, ["hello"], obj=manager).output == "hi\n"
+    listing = runner.invoke(group, ["plugins", "--kind", "neurons"], obj=manager)
+    assert listing.exit_code == 0
+    assert (
+        "snnkit hello  (snnkit-fake-cli 0.2 (entry point 'hello'))" in listing.output
+        or "snnkit hello" in listing.output
+    )
+    assert "snnkit-fake-bad-cli" in listing.output

@@ -4,40 +4,11 @@ Each test writes real ``*.dist-info`` folders and modules on ``sys.path``, so ``
 finds them exactly as it finds an installed package.
 """
 
-import itertools
-import textwrap
-
 import pytest
 
 from snnkit import PluginManager
 from snnkit.errors import ComponentUnavailableError, DuplicateComponentError
 from snnkit.plugins import PluginLoadWarning
-
-_counter = itertools.count()
-
-
-@pytest.fixture
-def site(tmp_path, monkeypatch):
-    """Returns ``install(dist, version, {entry point: module source})`` writing to a fake site dir."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delenv("SNNKIT_DISABLE_PLUGINS", raising=False)
-
-    def install(dist: str, version: str, plugins: dict[str, str]) -> dict[str, str]:
-        modules = {}
-        lines = ["[snnkit]"]
-        for ep, source in plugins.items():
-            module = f"fake_snnkit_plugin_{next(_counter)}"
-            (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
-            lines.append(f"{ep} = {module}")
-            modules[ep] = module
-        info = tmp_path / f"{dist.replace('-', '_')}-{version}.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-        (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
-        return modules
-
-    return install
-
 
 NEURON = """
     from snnkit import hookimpl
@@ -86,10 +57,12 @@ def test_import_failure_is_reported_and_other_plugins_keep_working(site):
 def test_same_name_from_two_distributions_names_both(site):
     site("snnkit-fake-one", "1.0", {"one": NEURON.format(cls="One", summary="One.", name="twin")})
     site("snnkit-fake-two", "2.0", {"two": NEURON.format(cls="Two", summary="Two.", name="twin")})
+    site("snnkit-fake-three", "3.0", {"three": NEURON.format(cls="Three", summary="Three.", name="single")})
     manager = PluginManager()
     manager.load_setuptools_entrypoints()
+    assert manager.get("neurons", "single").provider.distribution == "snnkit-fake-three"  # the rest works
     with pytest.raises(DuplicateComponentError) as info:
-        manager.registry("neurons")
+        manager.get("neurons", "twin")  # refused only when the name is used
     message = str(info.value)
     assert "snnkit-fake-one 1.0" in message and "snnkit-fake-two 2.0" in message
 
@@ -131,3 +104,29 @@ def test_unavailable_component_names_the_extra_to_install(site):
     assert component.install == "pip install 'snnkit-fake-x[vision]'"
     with pytest.raises(ComponentUnavailableError, match=r"pip install 'snnkit-fake-x\[vision\]'"):
         component.build()
+
+
+def test_a_misspelt_hook_or_argument_is_reported_and_the_rest_works(site):
+    site("snnkit-fake-typo", "0.1", {"typo": "def snnkit_register_nurons(registry):\n    pass\n"})
+    site("snnkit-fake-arg", "0.2", {"arg": "def snnkit_register_neurons(registri):\n    pass\n"})
+    site("snnkit-fake-ok", "0.3", {"fine": NEURON.format(cls="Fine", summary="Fine.", name="fine")})
+    manager = PluginManager()
+    with pytest.warns(PluginLoadWarning):
+        manager.load_setuptools_entrypoints()
+    errors = {f.plugin: (f.distribution, f.error) for f in manager.failures}
+    assert errors["typo"][0] == "snnkit-fake-typo" and "did you mean 'snnkit_register_neurons'" in errors["typo"][1]
+    assert errors["arg"][0] == "snnkit-fake-arg" and "snnkit_register_neurons takes (registry)" in errors["arg"][1]
+    assert "fine" in fake_components(manager)
+
+
+def test_an_unknown_name_mentions_plugins_that_failed_or_are_disabled(site, monkeypatch):
+    site("snnkit-fake-adex", "0.1", {"adex": "import no_such_dependency_for_snnkit\n"})
+    monkeypatch.setenv("SNNKIT_DISABLE_PLUGINS", "lif")
+    manager = PluginManager()
+    with pytest.warns(PluginLoadWarning):
+        manager.load_setuptools_entrypoints()
+    with pytest.raises(Exception, match="unknown neuron model 'latency'") as info:
+        manager.get("neurons", "latency")
+    message = str(info.value)
+    assert "plugin 'adex' from snnkit-fake-adex failed to load (ModuleNotFoundError" in message
+    assert "plugin 'lif' is disabled by SNNKIT_DISABLE_PLUGINS" in message

@@ -94,9 +94,14 @@ def test_same_name_from_two_plugins_raises_naming_both():
     manager = PluginManager()
     manager.register(plugin(snnkit_register_neurons=lambda registry: registry.add("x", dict)), name="first")
     manager.register(plugin(snnkit_register_neurons=lambda registry: registry.add("x", list)), name="second")
+    manager.register(plugin(snnkit_register_neurons=lambda registry: registry.add("y", set)), name="third")
+    assert manager.build("neurons", "y") == set()  # other names keep working
     with pytest.raises(DuplicateComponentError) as info:
-        manager.registry("neurons")
+        manager.get("neurons", "x")
     assert "'first'" in str(info.value) and "'second'" in str(info.value)
+    assert manager.registry("neurons").conflicts == {
+        "x": ["plugin 'first' registered in code", "plugin 'second' registered in code"]
+    }
 
 
 def test_names_must_be_kebab_case():

@@ -9,7 +9,8 @@ import click
 
 import snnkit
 from snnkit.errors import SnnkitError
-from snnkit.plugins import get_plugin_manager
+from snnkit.plugins import PluginManager, get_plugin_manager
+from snnkit.registry import Provider
 from snnkit_cli.commands.inspect import inspect_command
 from snnkit_cli.commands.plot import plot_command
 from snnkit_cli.commands.plugins import plugins_command
@@ -43,11 +44,24 @@ for command in (run_command, experiments_command, plugins_command, inspect_comma
     cli.add_command(command)
 
 
+def add_plugin_commands(manager: PluginManager, group: click.Group) -> None:
+    """Let every plugin add its commands; a plugin whose hook raises is reported by `snnkit
+    plugins` and the other commands still work. Each added command remembers its provider."""
+    known = set(group.commands)
+
+    def mark(provider: Provider) -> None:
+        for name in set(group.commands) - known:
+            group.commands[name].snnkit_provider = str(provider)  # type: ignore[attr-defined]
+            known.add(name)
+
+    manager.call_each("snnkit_register_commands", after=mark, cli=group)
+
+
 def main() -> None:
     """Console-script entry point: add plugins' commands, then run with the process-wide plugins."""
     try:
         manager = get_plugin_manager()
-        manager.hook.snnkit_register_commands(cli=cli)
+        add_plugin_commands(manager, cli)
     except KeyboardInterrupt:
         click.echo("\ninterrupted while loading plugins: nothing was run", err=True)
         sys.exit(INTERRUPTED)

@@ -14,13 +14,15 @@ from __future__ import annotations
 import importlib.metadata
 import inspect
 import os
+import sys
 import warnings
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import pluggy
 
 from snnkit import hookspecs
-from snnkit.errors import DuplicateComponentError, InvalidNameError, PluginHookError
+from snnkit.errors import InvalidNameError, PluginHookError, UnknownComponentError
 from snnkit.registry import KINDS, Component, Provider, Registry, check_kind
 
 ENTRY_POINT_GROUP = "snnkit"
@@ -90,9 +92,32 @@ class PluginManager(pluggy.PluginManager):
                     self._fail(ep.name, dist_name, version, f"{type(exc).__name__}: {exc}")
                     continue
                 self._providers[ep.name] = Provider(dist_name, version, ep.name)
-                self.register(plugin, name=ep.name)
+                try:
+                    self.register(plugin, name=ep.name)
+                except (PluginHookError, pluggy.PluginValidationError) as exc:
+                    del self._providers[ep.name]
+                    self._fail(ep.name, dist_name, version, _hook_problem(self, exc))
+                    continue
                 count += 1
         return count
+
+    def call_each(self, hook_name: str, after: Callable[[Provider], None] | None = None, **kwargs: Any) -> None:
+        """Call every plugin's implementation of ``hook_name`` on its own: one that raises is
+        recorded in :attr:`failures` (with its distribution) and the others still run;
+        ``after(provider)`` follows each one that succeeded."""
+        for impl in getattr(self.hook, hook_name).get_hookimpls():
+            try:
+                impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+                if after is not None:
+                    after(self._provider(impl.plugin_name))
+            except Exception as exc:
+                provider = self._provider(impl.plugin_name)
+                self._fail(
+                    impl.plugin_name,
+                    provider.distribution,
+                    provider.version,
+                    f"{hook_name} raised {type(exc).__name__}: {exc}",
+                )
 
     def register(self, plugin: object, name: str | None = None) -> str | None:
         """Register ``plugin`` (a module or object with ``snnkit_*`` hook functions).
@@ -131,8 +156,11 @@ class PluginManager(pluggy.PluginManager):
                 with registry.providing(self._provider(impl.plugin_name)):
                     try:
                         impl.function(**{arg: registry for arg in impl.argnames})
-                    except (DuplicateComponentError, InvalidNameError):
-                        raise
+                    except InvalidNameError:
+                        if self._provider(impl.plugin_name).is_local:
+                            raise  # registered in the caller's own code: tell them at once
+                        provider = self._provider(impl.plugin_name)
+                        self._fail(impl.plugin_name, provider.distribution, provider.version, str(sys.exc_info()[1]))
                     except Exception as exc:
                         provider = self._provider(impl.plugin_name)
                         self._fail(
@@ -150,8 +178,18 @@ class PluginManager(pluggy.PluginManager):
         return [c for k in kinds for c in self.registry(k)]
 
     def get(self, kind: str, name: str) -> Component[Any]:
-        """The component ``name`` of ``kind``; the error lists the known names and the closest."""
-        return self.registry(kind).get(name)
+        """The component ``name`` of ``kind``; the error lists the known names and the closest, and
+        the plugins that failed to load or are disabled, one of which may have provided it."""
+        try:
+            return self.registry(kind).get(name)
+        except UnknownComponentError as exc:
+            notes = [f"plugin {f.plugin!r} from {f.distribution} failed to load ({f.error})" for f in self.failures]
+            notes += [f"plugin {p!r} is disabled by {DISABLE_VARIABLE}" for p in disabled_plugins()]
+            if not notes:
+                raise
+            raise UnknownComponentError(
+                exc.kind, KINDS[exc.kind or kind], name, exc.known, note="; ".join(notes)
+            ) from None
 
     def build(self, kind: str, name_or_object: Any, *args: Any, **params: Any) -> Any:
         """Build component ``name_or_object`` of ``kind`` with ``params`` (objects pass through)."""
@@ -167,6 +205,16 @@ class PluginManager(pluggy.PluginManager):
         if failure not in self.failures:
             self.failures.append(failure)
             warnings.warn(str(failure), PluginLoadWarning, stacklevel=3)
+
+
+def _hook_problem(manager: PluginManager, exc: Exception) -> str:
+    """What is wrong with a plugin's hook, and the fix."""
+    if isinstance(exc, pluggy.PluginValidationError):
+        hook = next((h for h in vars(manager.hook) if h in str(exc)), None)
+        spec = getattr(manager.hook, hook).spec if hook else None
+        expected = f"; {hook} takes ({', '.join(spec.argnames)})" if spec else ""
+        return f"{exc}{expected}: rename the hook function's arguments to match"
+    return str(exc)
 
 
 def _looks_like_hook(plugin: object, name: str) -> bool:

@@ -178,6 +178,7 @@ class Registry(Generic[T]):
         self.kind = check_kind(kind)
         self.noun = KINDS[self.kind]
         self._components: dict[str, Component[T]] = {}
+        self.conflicts: dict[str, list[str]] = {}  # name -> every provider that registered it
         self._provider = LOCAL
 
     @contextmanager
@@ -211,9 +212,9 @@ class Registry(Generic[T]):
         provider = self._provider
         if not isinstance(name, str) or not NAME_PATTERN.match(name):
             raise InvalidNameError(self.kind, name, str(provider) or provider.plugin)
-        if name in self._components:
-            first = self._components[name].provider
-            raise DuplicateComponentError(self.kind, name, _who(first), _who(provider))
+        if name in self._components:  # refused when the name is used, so everything else still works
+            self.conflicts.setdefault(name, [_who(self._components[name].provider)]).append(_who(provider))
+            return
         doc = inspect.cleandoc(factory.__doc__) if callable(factory) and factory.__doc__ else ""
         missing = tuple(m for m in requires if importlib.util.find_spec(m) is None)
         if extra and not provider.is_local:
@@ -235,7 +236,11 @@ class Registry(Generic[T]):
         )
 
     def get(self, name: str) -> Component[T]:
-        """The component called ``name``, or :class:`UnknownComponentError` listing the known ones."""
+        """The component called ``name``, or :class:`UnknownComponentError` listing the known ones
+        (:class:`DuplicateComponentError` if two plugins registered it)."""
+        if name in self.conflicts:
+            first, *others = self.conflicts[name]
+            raise DuplicateComponentError(self.kind, name, first, " and ".join(others))
         try:
             return self._components[name]
         except KeyError:

@@ -31,11 +31,28 @@ def plugins_command(manager: PluginManager | None, name: str | None, kind: str |
         else:
             click.echo("\n\n".join(_detail(c) for c in matches))
         return
+    commands = _plugin_commands()
+    conflicts = _conflicts(manager, kind)
     if as_json:
-        data = {"components": [_as_dict(c) for c in components], "failures": _failures(manager)}
+        data = {
+            "components": [_as_dict(c) for c in components],
+            "commands": commands,
+            "conflicts": conflicts,
+            "failures": _failures(manager),
+        }
         click.echo(json.dumps(data, indent=2))
         return
     click.echo(_table(components))
+    if commands:
+        click.echo("\ncommands added by plugins:")
+        for command in commands:
+            click.echo(f"  snnkit {command['name']}  ({command['provided_by']})")
+    for conflict in conflicts:
+        click.echo(
+            f"conflict: {conflict['kind']} {conflict['name']!r} is registered by {' and '.join(conflict['providers'])};"
+            " using it is an error until one is uninstalled or disabled with SNNKIT_DISABLE_PLUGINS",
+            err=True,
+        )
     for failure in _failures(manager):
         click.echo(
             f"failed: plugin {failure['plugin']!r} from {failure['distribution']} {failure['version']}: "
@@ -108,6 +125,27 @@ def _as_dict(c: Component[Any], *, detail: bool = False) -> dict[str, Any]:
     if detail:
         data["doc"] = c.doc
     return data
+
+
+def _plugin_commands() -> list[dict[str, str]]:
+    """Commands that plugins added to the ``snnkit`` group (they carry their provider)."""
+    context = click.get_current_context(silent=True)
+    root = context.find_root().command if context else None
+    commands = getattr(root, "commands", {})
+    return [
+        {"name": name, "provided_by": command.snnkit_provider}
+        for name, command in sorted(commands.items())
+        if hasattr(command, "snnkit_provider")
+    ]
+
+
+def _conflicts(manager: PluginManager, kind: str | None) -> list[dict[str, Any]]:
+    kinds = [kind] if kind else list(KINDS)
+    return [
+        {"kind": k, "name": name, "providers": providers}
+        for k in kinds
+        for name, providers in sorted(manager.registry(k).conflicts.items())
+    ]
 
 
 def _failures(manager: PluginManager) -> list[dict[str, str]]:
