@@ -198,3 +198,17 @@ def test_no_warnings_when_everything_loads(plugins):
         warnings.simplefilter("error")
         plugins.components()
     assert plugins.failures == []
+
+
+def test_a_literal_parameter_error_lists_the_allowed_values():
+    from typing import Literal
+
+    class Rule:
+        def __init__(self, reduction: Literal["mean", "sum"] = "mean") -> None:
+            self.reduction = reduction
+
+    manager = PluginManager()
+    manager.register(plugin(snnkit_register_learning_rules=lambda registry: registry.add("r", Rule)), name="p")
+    with pytest.raises(ParameterError, match="parameter 'reduction' must be one of 'mean', 'sum', got str 'max'"):
+        manager.build("learning_rules", "r", reduction="max")
+    assert manager.build("learning_rules", "r", reduction="sum").reduction == "sum"

@@ -93,3 +93,16 @@ def test_repeat_and_gaussian_population(plugins):
     spikes = encoder(torch.tensor([[1.0, -1.0]]).repeat(4000, 1), 10, generator=torch.Generator().manual_seed(0))
     assert spikes.shape == (10, 4000, 10)
     torch.testing.assert_close(spikes.float().mean(dim=(0, 1)), p[0], atol=0.01, rtol=0)
+
+
+def test_a_rate_encoder_at_another_rate_is_a_copy():
+    from snnkit import RateEncoder
+    from snnkit_plugins.encoders.poisson import Poisson
+
+    encoder = Poisson(max_rate=40.0)
+    faster = encoder.with_max_rate(72.0)
+    assert isinstance(faster, RateEncoder) and (encoder.max_rate, faster.max_rate) == (40.0, 72.0)
+    data = torch.full((1, 200), 1.0)
+    slow = encoder(data, 1000, generator=torch.Generator().manual_seed(0)).sum().item() / 200
+    fast = faster(data, 1000, generator=torch.Generator().manual_seed(0)).sum().item() / 200
+    assert abs(slow - 40) < 3 and abs(fast - 72) < 4  # spikes per neuron in one second

@@ -61,3 +61,14 @@ def test_ngram_uses_firing_order(plugins):
 def test_predicting_before_fitting_says_so(plugins):
     with pytest.raises(NotFittedError, match="fit"):
         plugins.build("evaluations", "all-activity").predict(COUNTS)
+
+
+def test_logistic_regression_leaves_the_global_random_stream_alone():
+    from snnkit_plugins.evaluations.logistic_regression import LogisticRegression
+
+    counts, labels = torch.tensor([[3.0, 0], [0, 3], [4, 1], [1, 4]]), torch.tensor([0, 1, 0, 1])
+    torch.manual_seed(11)
+    expected = torch.rand(3)
+    torch.manual_seed(11)
+    LogisticRegression().fit(counts, labels, 2)
+    assert torch.equal(torch.rand(3), expected)

@@ -8,7 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from snnkit.connections import Connection
 from snnkit.context import Activity, Context, NoState
-from snnkit.encoders import Encoder
+from snnkit.encoders import Encoder, RateEncoder
 from snnkit.environments import ActionFunction, Environment, Transition
 from snnkit.errors import SnnkitError
 from snnkit.hookspecs import hookimpl
@@ -45,6 +45,7 @@ __all__ = [
     "NoState",
     "Pipeline",
     "PluginManager",
+    "RateEncoder",
     "Registry",
     "SnnkitError",
     "Surrogate",

@@ -7,10 +7,10 @@ import math
 import torch
 from torch import Tensor
 
-from snnkit import Encoder, hookimpl
+from snnkit import RateEncoder, hookimpl
 
 
-class Poisson(Encoder):
+class Poisson(RateEncoder):
     """Poisson spike trains whose rates are proportional to the data: ``rate = data * max_rate``.
 
     Over a window of ``time`` steps of ``dt`` ms each neuron's spike count is drawn from a Poisson

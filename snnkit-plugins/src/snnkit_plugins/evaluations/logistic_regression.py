@@ -37,8 +37,12 @@ class LogisticRegression(Evaluation):
         x = counts.float()
         self.mean, self.std = x.mean(0), x.std(0).clamp_min(1e-6) if len(x) > 1 else torch.ones(x.shape[1])
         x = (x - self.mean) / self.std
-        torch.manual_seed(0)  # the initial coefficients; fitting is otherwise deterministic
-        linear = torch.nn.Linear(x.shape[1], n_classes)
+        # Coefficients start at zero: the loss is convex, so no random start (and no draw from the
+        # user's global random stream) is needed, and the fit is deterministic.
+        linear = torch.nn.Linear(x.shape[1], n_classes, device="meta").to_empty(device=x.device)
+        with torch.no_grad():
+            linear.weight.zero_()
+            linear.bias.zero_()
         optimizer = torch.optim.LBFGS(linear.parameters(), max_iter=self.steps, line_search_fn="strong_wolfe")
 
         def closure() -> Tensor:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import Tensor
 
-from snnkit import Monitor, Network, Pipeline, hookimpl
+from snnkit import Monitor, Network, Pipeline, RateEncoder, hookimpl
 from snnkit.errors import SnnkitError
 from snnkit.models import Evaluation
 from snnkit.pipelines import RunContext
@@ -55,7 +55,8 @@ class DatasetPipeline(Pipeline):
     "resting period" of Diehl & Cook, done exactly). If the output layer fires fewer than
     ``min_spikes`` spikes, the sample is shown again with the encoder's rate raised by
     ``rate_increase`` Hz (at most ``max_retries`` times), as in Diehl & Cook 2015; with batches,
-    the whole batch is shown again when any of its samples fired too little.
+    the whole batch is shown again when any of its samples fired too little. Only encoders that
+    are ``snnkit.RateEncoder`` (``poisson``) have a rate to raise; others are shown once.
 
     Every ``assign_every`` training samples the readouts (``evaluations``) are fitted on the output
     activity of the last ``window`` training samples; the running training accuracy of each is
@@ -213,7 +214,7 @@ class DatasetPipeline(Pipeline):
     ) -> tuple[Tensor, list[Tensor]]:
         encoder = context.encoder
         assert encoder is not None and self.input_layer is not None and self.output_layer is not None
-        base_rate = getattr(encoder, "max_rate", None)
+        boost = isinstance(encoder, RateEncoder) and self.max_retries > 0
         input_shape = network.layers[self.input_layer].shape
         data = data.reshape(data.shape[0], *input_shape).to(network.device)
         clamp = None
@@ -221,20 +222,17 @@ class DatasetPipeline(Pipeline):
             layer = network.layers[self.output_layer]
             forced = self._teacher(labels, layer.size, context.time, context.dt, context.generator)
             clamp = {self.output_layer: forced.reshape(context.time, len(labels), *layer.shape)}
-        try:
-            for attempt in range(self.max_retries + 1):
-                if base_rate is not None:
-                    encoder.max_rate = base_rate + attempt * self.rate_increase  # type: ignore[attr-defined]
-                spikes = encoder(data, context.time, dt=context.dt, generator=context.generator)
-                network.reset_state()
-                self.monitor.reset()
-                network.run({self.input_layer: spikes}, time=context.time, clamp=clamp)
-                counts = self.monitor.counts()
-                if base_rate is None or counts.sum(1).min() >= self.min_spikes:
-                    break
-        finally:
-            if base_rate is not None:
-                encoder.max_rate = base_rate  # type: ignore[attr-defined]
+        for attempt in range(self.max_retries + 1):
+            present = encoder
+            if attempt and isinstance(encoder, RateEncoder):
+                present = encoder.with_max_rate(encoder.max_rate + attempt * self.rate_increase)
+            spikes = present(data, context.time, dt=context.dt, generator=context.generator)
+            network.reset_state()
+            self.monitor.reset()
+            network.run({self.input_layer: spikes}, time=context.time, clamp=clamp)
+            counts = self.monitor.counts()
+            if not boost or counts.sum(1).min() >= self.min_spikes:
+                break
         sequences = self.monitor.sequences() if any(e.needs_sequences for e in self.evaluations.values()) else []
         return counts, sequences
 
