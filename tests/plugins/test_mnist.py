@@ -156,3 +156,22 @@ def test_supervised_training_teaches_each_group_its_class(plugins, mnist_env, tm
     _, assignments = rec.open(tmp_path / "supervised.h5").arrays()["assignments"]
     groups = torch.arange(20) // 2  # two neurons per class
     assert (torch.as_tensor(assignments[-1]) == groups).float().mean() >= 0.8  # chance: 0.1
+
+
+def test_the_dataset_pipeline_asks_for_layers_a_network_does_not_name(plugins):
+    from snnkit import Network
+    from snnkit.errors import SnnkitError
+    from snnkit.pipelines import RunContext
+    from snnkit_plugins.encoders.poisson import Poisson
+    from snnkit_plugins.pipelines.dataset import DatasetPipeline
+
+    data = [(torch.zeros(4), 0)]
+    context = RunContext(10, 1.0, 1, 1, torch.Generator(), Poisson(), data, load_dataset=lambda **_: data)
+    net = Network(plugins=plugins)
+    net.add_layer("a", "input", 4)
+    net.add_layer("b", "lif", 2)
+    with pytest.raises(
+        SnnkitError, match=r"needs its input_layer: set \[pipeline\] input_layer to one of the layers \(a, b\)"
+    ):
+        DatasetPipeline(train_samples=1, test_samples=0).prepare(net, context)
+    assert (net.input_layer, net.output_layer) == (None, None)  # until a model or the user names them

@@ -143,6 +143,10 @@ class Network(nn.Module):
     ``state_dict()`` holds everything learned (weights, adaptive thresholds); the transient state
     (membrane potentials, traces) is :attr:`state`, rebuilt by :meth:`reset_state` and whenever the
     batch size of the inputs changes.
+
+    :attr:`input_layer` and :attr:`output_layer` name the layers that take the data and give the
+    result, when whoever built the network says so (model plugins do); pipelines use them when
+    their own table names no layer. Both are ``None`` until set.
     """
 
     _anchor: Tensor
@@ -175,6 +179,8 @@ class Network(nn.Module):
         self._compiled: Callable[..., Any] | None = None
         self._use_compile = compile
         self.zero_delay = bool(zero_delay)
+        self.input_layer: str | None = None
+        self.output_layer: str | None = None
         self._plan: _Plan | None = None
         # Moves with .to(), so it tells the network's device and float dtype; not saved.
         self.register_buffer("_anchor", torch.empty(0), persistent=False)

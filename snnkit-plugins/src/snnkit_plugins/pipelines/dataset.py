@@ -85,8 +85,9 @@ class DatasetPipeline(Pipeline):
         supervised: force neurons of the sample's class group to spike while training.
         clamp_rate: rate (Hz) of the forced spikes, 5.
         clamp_neurons: neurons of the class group forced per sample; ``None`` (the default): all.
-        input_layer: layer fed with the data; ``None`` asks the model (``input_layer``), else ``"X"``.
-        output_layer: layer read out; ``None`` asks the model (``output_layer``), else ``"Ae"``.
+        input_layer: layer fed with the data; ``None`` takes the network's ``input_layer`` (a model
+            names it); a ``[network]`` table must name it here.
+        output_layer: layer read out; ``None`` takes the network's ``output_layer``, as above.
 
     >>> DatasetPipeline(train_samples=100, test_samples=50).evaluation_names
     ['all-activity', 'proportion-weighting']
@@ -143,9 +144,14 @@ class DatasetPipeline(Pipeline):
             raise SnnkitError('the dataset pipeline needs a [dataset] table (e.g. plugin = "mnist")')
         if context.encoder is None:
             raise SnnkitError('the dataset pipeline needs an [encoder] table (e.g. plugin = "poisson")')
-        self.input_layer = self.input_layer or getattr(network, "input_layer", "X")
-        self.output_layer = self.output_layer or getattr(network, "output_layer", "Ae")
+        self.input_layer = self.input_layer or network.input_layer
+        self.output_layer = self.output_layer or network.output_layer
         for role, layer in (("input_layer", self.input_layer), ("output_layer", self.output_layer)):
+            if layer is None:
+                raise SnnkitError(
+                    f"the dataset pipeline needs its {role}: set [pipeline] {role} to one of the layers"
+                    f" ({', '.join(network.layers)}); a [model] names its own"
+                )
             if layer not in network.layers:
                 raise SnnkitError(
                     f"the dataset pipeline's {role} {layer!r} is not a layer; layers: {', '.join(network.layers)}"

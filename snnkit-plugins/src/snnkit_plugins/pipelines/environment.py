@@ -143,8 +143,8 @@ class EnvironmentPipeline(Pipeline):
                 f" set [run] batch_size = 1 (got {context.batch_size})"
             )
         layers = list(network.layers)
-        self.input_layer = self.input_layer or getattr(network, "input_layer", layers[0])
-        self.output_layer = self.output_layer or getattr(network, "output_layer", layers[-1])
+        self.input_layer = self.input_layer or network.input_layer or layers[0]
+        self.output_layer = self.output_layer or network.output_layer or layers[-1]
         for role, layer in (("input_layer", self.input_layer), ("output_layer", self.output_layer)):
             if layer not in network.layers:
                 raise SnnkitError(

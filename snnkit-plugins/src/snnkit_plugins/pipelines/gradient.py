@@ -118,8 +118,10 @@ class GradientPipeline(Pipeline):
             many steps and the graph cut between windows (memory grows with ``tbptt``, not
             ``time``); the gradients of a batch's windows add up to one optimiser step.
             ``None``: the whole sample at once.
-        input_layer: layer fed with the data; ``None`` asks the model, else ``"input"``.
-        output_layer: layer scored, one neuron per class; ``None`` asks the model, else ``"output"``.
+        input_layer: layer fed with the data; ``None`` takes the network's ``input_layer`` (a model
+            names it), else the layer ``"input"``.
+        output_layer: layer scored, one neuron per class; ``None`` takes the network's
+            ``output_layer``, else the layer ``"output"``.
     """
 
     unit = "batches"
@@ -166,8 +168,8 @@ class GradientPipeline(Pipeline):
         if context.dataset is None or context.load_dataset is None:
             raise SnnkitError('the gradient pipeline needs a [dataset] table (e.g. plugin = "mnist")')
         self.loss: Loss = network.plugins.build("losses", self.loss_name, **self.loss_params)
-        self.input_layer = self.input_layer or getattr(network, "input_layer", "input")
-        self.output_layer = self.output_layer or getattr(network, "output_layer", "output")
+        self.input_layer = self.input_layer or network.input_layer or "input"
+        self.output_layer = self.output_layer or network.output_layer or "output"
         for role, layer in (("input_layer", self.input_layer), ("output_layer", self.output_layer)):
             if layer not in network.layers:
                 raise SnnkitError(
