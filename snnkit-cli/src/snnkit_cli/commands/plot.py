@@ -36,6 +36,9 @@ def plot_command(plugins: PluginManager | None, path: Path, out: Path | None, na
     out = out or path.with_suffix("")
     out.mkdir(parents=True, exist_ok=True)
     components = [plugins.get("plots", n) for n in names] if names else plugins.components("plots")
+    if components and not any(c.available for c in components):  # one missing library, said once
+        first = components[0]
+        raise SnnkitError(f"plots need {', '.join(first.missing)}, which is not installed: {first.install}")
     written = 0
     for component in components:
         try:
