@@ -5,6 +5,8 @@ import math
 import pytest
 import torch
 
+from snnkit.testing import EncoderContract
+
 ENCODERS = ["poisson", "bernoulli", "rank-order", "single", "repeat", "gaussian-population"]
 
 
@@ -106,3 +108,28 @@ def test_a_rate_encoder_at_another_rate_is_a_copy():
     slow = encoder(data, 1000, generator=torch.Generator().manual_seed(0)).sum().item() / 200
     fast = faster(data, 1000, generator=torch.Generator().manual_seed(0)).sum().item() / 200
     assert abs(slow - 40) < 3 and abs(fast - 72) < 4  # spikes per neuron in one second
+
+
+class TestPoissonContract(EncoderContract):
+    name = "poisson"
+
+
+class TestBernoulliContract(EncoderContract):
+    name = "bernoulli"
+
+
+class TestRankOrderContract(EncoderContract):
+    name = "rank-order"
+
+
+class TestRepeatContract(EncoderContract):
+    name = "repeat"
+    emits_spikes = False  # constant currents
+
+
+class TestSingleContract(EncoderContract):
+    name = "single"
+
+
+class TestGaussianPopulationContract(EncoderContract):
+    name = "gaussian-population"

@@ -140,10 +140,37 @@ class NeuronContract(_Contract):
         assert all(v.dtype in (torch.float64, torch.bool, torch.long) for v in state)
 
     def test_state_dict_round_trip(self, plugins: PluginManager) -> None:
-        a, b = self.build(plugins), self.build(plugins)
-        b.load_state_dict(a.state_dict())
+        a, b = _trained_and_fresh(lambda: self.build(plugins))
         x = self.inputs(1)
-        assert torch.equal(self.simulate(a, x), self.simulate(b, x))
+        assert torch.equal(self.simulate(a, x), self.simulate(b, x)), (
+            "a layer loaded from another's state_dict behaves differently: keep everything learned"
+            " in parameters or buffers"
+        )
+        fresh = self.simulate(self.build(plugins), x)
+        assert not torch.equal(self.simulate(b, x), fresh), (
+            "changing every saved tensor changed nothing the layer does: does it copy them at"
+            " construction instead of reading them in forward?"
+        )
+
+
+def _trained_and_fresh(build: Any) -> tuple[Any, Any]:
+    """Two components: one whose saved tensors were all changed (as training would change them),
+    and a fresh one that loaded its state_dict. Checks that loading copied every value, so the
+    round-trip checks above fail for a component that saves nothing or loads wrongly."""
+    a, b = build(), build()
+    state = a.state_dict()
+    if not state:
+        pytest.skip("nothing to save: the component has no parameters or buffers")
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for tensor in state.values():  # in place: a's own tensors change, each element differently
+            if tensor.is_floating_point():
+                noise = torch.rand(tensor.shape, generator=g, dtype=tensor.dtype).to(tensor.device)
+                tensor.mul_(1 + noise).add_(noise * (tensor.abs().mean() + 10))
+    b.load_state_dict(a.state_dict())
+    for key, value in a.state_dict().items():
+        assert torch.equal(b.state_dict()[key], value), f"state_dict entry {key!r} did not load"
+    return a, b
 
 
 class _Constant(Surrogate):
@@ -200,9 +227,17 @@ class ConnectionContract(_Contract):
         assert conn.weight.min() >= -0.1 and conn.weight.max() <= 0.1
 
     def test_state_dict_round_trip(self, plugins: PluginManager) -> None:
-        a, b = self.build(plugins), self.build(plugins)
-        b.load_state_dict(a.state_dict())
-        assert torch.equal(a.weight, b.weight)
+        a, b = _trained_and_fresh(lambda: self.build(plugins))
+        x = self.spikes(2)
+        out_a, _ = a(x, a.initial_state(2), Context())
+        out_b, _ = b(x, b.initial_state(2), Context())
+        assert torch.equal(out_a, out_b), "a connection loaded from another's state_dict delivers differently"
+        fresh = self.build(plugins)
+        out_fresh, _ = fresh(x, fresh.initial_state(2), Context())
+        assert not torch.equal(out_b, out_fresh), (
+            "changing every saved tensor changed nothing the connection delivers: does it copy them at"
+            " construction instead of reading them in forward?"
+        )
 
     def test_learnable_weights_get_gradients_from_every_source(
         self, plugins: PluginManager, component: Component[Any]
@@ -234,3 +269,46 @@ class SurrogateContract(_Contract):
         assert torch.isfinite(d).all() and (d >= 0).all()
         assert d[0, 200] > 0, "the pseudo-derivative must not vanish at threshold"
         torch.testing.assert_close(surrogate.derivative(x[:, :7]), d[:, :7])
+
+
+class EncoderContract(_Contract):
+    """Checks that an encoder honours the ``Encoder`` contract: spikes ``[time, batch, ...]`` of
+    0/1, the same for the same generator state, and samples of a batch encoded independently.
+
+    Set ``name``, optionally ``params`` and ``data_shape`` (one sample's shape); set
+    ``emits_spikes = False`` for an encoder that gives currents (real values) instead of spikes."""
+
+    kind = "encoders"
+    data_shape: ClassVar[tuple[int, ...]] = (5,)
+    time: ClassVar[int] = 50
+    emits_spikes: ClassVar[bool] = True
+
+    def encode(self, plugins: PluginManager, data: torch.Tensor, seed: int = 0) -> torch.Tensor:
+        encoder = plugins.build("encoders", self.name, **self.params)
+        return encoder(data, self.time, dt=1.0, generator=torch.Generator().manual_seed(seed))
+
+    def data(self, batch: int) -> torch.Tensor:
+        return torch.rand(batch, *self.data_shape, generator=torch.Generator().manual_seed(0))
+
+    def test_spikes_have_time_first_and_are_0_or_1(self, plugins: PluginManager) -> None:
+        spikes = self.encode(plugins, self.data(3))
+        assert spikes.shape[:2] == (self.time, 3), (
+            f"expected spikes [time={self.time}, batch=3, ...], got {tuple(spikes.shape)}"
+        )
+        values = set(spikes.unique().tolist())
+        if self.emits_spikes:
+            assert values <= {0, 1}, f"spikes must be booleans or 0/1, got values {sorted(values)[:5]}"
+        else:
+            assert torch.isfinite(spikes.float()).all(), "currents must be finite"
+
+    def test_the_same_generator_gives_the_same_spikes(self, plugins: PluginManager) -> None:
+        data = self.data(2)
+        assert torch.equal(self.encode(plugins, data, 7), self.encode(plugins, data, 7)), (
+            "randomness must come only from the generator passed in"
+        )
+
+    def test_data_is_not_changed(self, plugins: PluginManager) -> None:
+        data = self.data(2)
+        before = data.clone()
+        self.encode(plugins, data)
+        assert torch.equal(data, before), "the encoder changed its input in place"
