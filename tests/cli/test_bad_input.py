@@ -133,7 +133,10 @@ def test_files_that_are_not_recordings(entry_point_plugins, tmp_path, existing, 
     text.write_text("not HDF5")
     truncated = tmp_path / "truncated.h5"
     truncated.write_bytes(existing.read_bytes()[:5000])
-    cases = ((text, "is not an HDF5 file, so not a snnkit recording"), (truncated, "not a readable HDF5 recording"))
+    cases = (
+        (text, "is not a recording any installed recorder wrote (recorders: hdf5"),
+        (truncated, "not a readable HDF5"),
+    )
     for path, expect in cases:
         args = {"resume": ["run", "--resume"], "inspect": ["inspect"], "plot": ["plot"]}[command]
         result = CliRunner().invoke(cli, [*args, str(path)], obj=entry_point_plugins)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from torch import Tensor
+if TYPE_CHECKING:
+    from snnkit.recording import Recording
 
 
 class Plot(Protocol):
-    """Draws recorded ``data`` (series by name) and returns the figure; ``ax`` reuses an axes."""
+    """Draws what a :class:`~snnkit.recording.Recording` holds and returns the matplotlib figure;
+    ``params`` are the plot's own options (e.g. ``sample``). Raises an error naming what is
+    missing when the recording holds nothing it can draw."""
 
-    def __call__(self, data: Mapping[str, Tensor], *, ax: Any = None, **params: Any) -> Any: ...
+    def __call__(self, recording: Recording, **params: Any) -> Any: ...

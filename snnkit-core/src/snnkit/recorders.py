@@ -12,6 +12,7 @@ from torch import Tensor
 if TYPE_CHECKING:
     from snnkit.monitors import Monitor
     from snnkit.network import Network
+    from snnkit.recording import Recording
 
 
 class Recorder(ABC):
@@ -19,7 +20,21 @@ class Recorder(ABC):
     :meth:`log` and on schedules :meth:`snapshot`, :meth:`checkpoint` and :meth:`flush`, and always
     :meth:`finish` with ``complete``, ``interrupted`` or ``failed``, so that the stored run stays
     readable whatever happens.
+
+    Reading back is part of the interface: :meth:`recognizes` tells a file this recorder wrote and
+    :meth:`open` returns a :class:`~snnkit.recording.Recording` for it, which is how
+    ``snnkit.recording.open``, ``snnkit inspect``, ``snnkit plot`` and ``--resume`` find it.
     """
+
+    @classmethod
+    def recognizes(cls, path: Path) -> bool:
+        """Whether ``path`` looks like a file this recorder writes (cheap: e.g. its first bytes)."""
+        return False
+
+    @classmethod
+    def open(cls, path: Path) -> Recording:
+        """A reader for the recording at ``path``."""
+        raise NotImplementedError(f"{cls.__name__} cannot read recordings back")
 
     @abstractmethod
     def start(self, path: Path, experiment: str, metadata: Mapping[str, Any]) -> None:

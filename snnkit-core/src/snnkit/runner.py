@@ -134,7 +134,7 @@ def prepare_pipeline(experiment: Experiment, network: Network, pipeline: Pipelin
         return pipeline.units(context)
 
 
-def check_output(path: Path, *, force: bool = False) -> None:
+def check_output(path: Path, plugins: PluginManager, *, force: bool = False) -> None:
     """Refuse to start a new run at ``path`` if that would destroy a file: an existing recording is
     replaced only with ``force``, any other file never."""
     try:
@@ -158,7 +158,7 @@ def check_output(path: Path, *, force: bool = False) -> None:
             raise OutputError(f"cannot record to {path}: the file name is too long for this file system")
         return
     try:
-        recording = open_recording(path)
+        recording = open_recording(path, plugins)
         status, name, alive = recording.status, recording.attrs.get("name", "?"), recording.writer
     except SnnkitError:
         raise OutputError(
@@ -222,16 +222,16 @@ def run_experiment(
     with contextlib.ExitStack() as stack:
         try:
             if resume is None:
-                check_output(path, force=force)  # before the lock file is made beside it
+                check_output(path, plugins, force=force)  # before the lock file is made beside it
             stack.enter_context(RunLock(path))
             if resume is None:
-                check_output(path, force=force)  # again: another run may have made it meanwhile
+                check_output(path, plugins, force=force)  # again: another run may have made it meanwhile
         except OutputError as exc:
             if resume is not None:
                 raise
             raise ExperimentError(experiment.source, "run", "output", str(exc)) from None
-        if resume is not None and open_recording(path).status == "complete":
-            done = int(open_recording(path).checkpoint()["progress"]["index"]) + 1
+        if resume is not None and open_recording(path, plugins).status == "complete":
+            done = int(open_recording(path, plugins).checkpoint()["progress"]["index"]) + 1
             return RunResult("complete", path, done, done, {}, "already complete: nothing to resume")
         network, pipeline, recorder, context = prepare_run(experiment, plugins)
         units = 0

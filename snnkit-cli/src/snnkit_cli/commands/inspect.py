@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from snnkit.plugins import PluginManager, get_plugin_manager
 from snnkit.recording import open as open_recording
 
 
@@ -26,9 +27,10 @@ def _state(path: Path, status: str, writer: dict | None) -> str:
 @click.command("inspect")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def inspect_command(path: Path, as_json: bool) -> None:
+@click.pass_obj
+def inspect_command(plugins: PluginManager | None, path: Path, as_json: bool) -> None:
     """Show RUN.h5's status, metadata, groups with shapes, and a summary of its metrics."""
-    recording = open_recording(path)
+    recording = open_recording(path, plugins or get_plugin_manager())
     attrs = recording.attrs
     metrics = {
         name: {"count": int(v.numel()), "first": float(v[0]), "last": float(v[-1]), "mean": float(v.mean())}

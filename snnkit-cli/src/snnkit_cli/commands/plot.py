@@ -32,7 +32,7 @@ from snnkit.recording import open as open_recording
 def plot_command(plugins: PluginManager | None, path: Path, out: Path | None, names: tuple[str, ...], dpi: int) -> None:
     """Render the plots of RUN.h5 as PNG files (one per plot plugin that finds data)."""
     plugins = plugins or get_plugin_manager()
-    recording = open_recording(path)
+    recording = open_recording(path, plugins)
     out = out or path.with_suffix("")
     out.mkdir(parents=True, exist_ok=True)
     components = [plugins.get("plots", n) for n in names] if names else plugins.components("plots")

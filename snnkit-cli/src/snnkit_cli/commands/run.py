@@ -74,7 +74,7 @@ class LivePlots:
         from snnkit_plugins.plots._common import pyplot
 
         plt = pyplot()
-        recording = open_recording(path)
+        recording = open_recording(path, self.plugins)
         self.folder.mkdir(parents=True, exist_ok=True)
         for name in self.names:
             try:
@@ -136,7 +136,7 @@ def run_command(
     if resume is not None:
         if experiment is not None or overrides or force:
             raise click.UsageError("--resume continues a recorded run as it was: give no EXPERIMENT, --set or --force")
-        text = open_recording(resume).experiment
+        text = open_recording(resume, plugins).experiment
         exp = parse_experiment(text, plugins, source=str(resume))
     elif experiment is None:
         raise click.UsageError("name an experiment file or a named experiment (see `snnkit experiments`)")
@@ -146,7 +146,7 @@ def run_command(
     if dry_run:
         if resume is None:
             try:
-                check_output(exp.output, force=force)
+                check_output(exp.output, plugins, force=force)
             except OutputError as exc:
                 raise ExperimentError(exp.source, "run", "output", str(exc)) from None
         network, pipeline, _, context = prepare_run(exp, plugins)

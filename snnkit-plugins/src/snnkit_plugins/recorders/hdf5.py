@@ -25,7 +25,8 @@ from torch import Tensor
 from snnkit import Monitor, Network, hookimpl
 from snnkit.errors import SnnkitError
 from snnkit.recorders import Recorder
-from snnkit.recording import FORMAT, FORMAT_VERSION, RecordingError, repair_truncated
+from snnkit.recording import RecordingError
+from snnkit_plugins.recorders.hdf5_recording import FORMAT, FORMAT_VERSION, HDF5Recording, is_hdf5, repair_truncated
 
 SPIKES = "s"
 NEW_CHECKPOINT = "checkpoint-new"
@@ -75,6 +76,14 @@ class HDF5Recorder(Recorder):
     >>> HDF5Recorder(compression="lzf").compression
     'lzf'
     """
+
+    @classmethod
+    def recognizes(cls, path: Path) -> bool:
+        return is_hdf5(Path(path))
+
+    @classmethod
+    def open(cls, path: Path) -> HDF5Recording:
+        return HDF5Recording(Path(path))
 
     def __init__(self, *, compression: str = "gzip", chunk_steps: int = 256) -> None:
         if compression not in ("gzip", "lzf", "none"):
