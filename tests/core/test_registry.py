@@ -212,3 +212,19 @@ def test_a_literal_parameter_error_lists_the_allowed_values():
     with pytest.raises(ParameterError, match="parameter 'reduction' must be one of 'mean', 'sum', got str 'max'"):
         manager.build("learning_rules", "r", reduction="max")
     assert manager.build("learning_rules", "r", reduction="sum").reduction == "sum"
+
+
+def test_defaults_come_from_the_plugins_that_offer_them():
+    from snnkit.errors import SnnkitError
+
+    manager = PluginManager()
+    assert manager.registry("recorders").default() is None
+    manager.register(
+        plugin(snnkit_register_recorders=lambda registry: registry.add("mine", dict, default=True)), name="a"
+    )
+    assert manager.registry("recorders").default().name == "mine"
+    manager.register(
+        plugin(snnkit_register_recorders=lambda registry: registry.add("theirs", list, default=True)), name="b"
+    )
+    with pytest.raises(SnnkitError, match="several recorders are offered as the default: 'mine' .* and 'theirs'"):
+        manager.registry("recorders").default()

@@ -60,7 +60,6 @@ PLUGIN_TABLES = {
     "recorder": "recorders",
 }
 TOP_LEVEL = ["run", *PLUGIN_TABLES, "network", "monitors", "plots"]
-DEFAULT_PLUGINS = {"pipeline": "simulate", "recorder": "hdf5"}
 LAYER_KEYS = ("name", "neuron", "shape", "surrogate")
 CONNECTION_KEYS = ("source", "target", "connection", "name", "rule")
 MONITOR_KEYS = ("name", "target", "variables")
@@ -207,8 +206,9 @@ def validate(data: dict[str, Any], plugins: PluginManager, source: str) -> dict[
     if ("model" in data) == ("network" in data):
         raise ExperimentError(source, "network", None, "give exactly one of [model] and [network]")
     for table, kind in PLUGIN_TABLES.items():
-        if table in data or table in DEFAULT_PLUGINS:
-            data[table] = _plugin_table(data.get(table, {}), table, kind, plugins, source)
+        default = _default(plugins, kind, table, source)
+        if table in data or default is not None:
+            data[table] = _plugin_table(data.get(table, {}), table, kind, plugins, source, default)
     if "network" in data:
         data["network"] = _network_table(data["network"], plugins, source)
         targets = {layer["name"] for layer in data["network"]["layers"]}
@@ -473,11 +473,22 @@ def _check_params(component: Any, params: dict[str, Any], given: Sequence[str], 
         raise ExperimentError(source, table, key, str(exc)) from None
 
 
-def _plugin_table(given: Any, table: str, kind: str, plugins: PluginManager, source: str) -> dict[str, Any]:
+def _default(plugins: PluginManager, kind: str, table: str, source: str) -> str | None:
+    """The name of the component a plugin offers as the default of ``kind``, if any."""
+    try:
+        component = plugins.registry(kind).default()
+    except SnnkitError as exc:
+        raise ExperimentError(source, table, "plugin", str(exc)) from None
+    return component.name if component is not None else None
+
+
+def _plugin_table(
+    given: Any, table: str, kind: str, plugins: PluginManager, source: str, default: str | None
+) -> dict[str, Any]:
     if not isinstance(given, dict):
         raise ExperimentError(source, table, None, "must be a table")
     spec: dict[str, Any] = dict(given)
-    spec.setdefault("plugin", DEFAULT_PLUGINS.get(table))
+    spec.setdefault("plugin", default)
     if spec["plugin"] is None:
         raise ExperimentError(source, table, "plugin", f"missing: name the {kind.rstrip('s')} plugin to use")
     component = _component(plugins, kind, spec["plugin"], table, "plugin", source)

@@ -213,6 +213,15 @@ class Network(nn.Module):
             self._generators[device] = torch.Generator(device=device).manual_seed(self.seed)
         return self._generators[device]
 
+    def random_state(self) -> dict[str, Tensor]:
+        """The state of every random generator the network made, by device name (for checkpoints)."""
+        return {str(device): g.get_state() for device, g in self._generators.items()}
+
+    def load_random_state(self, states: Mapping[str, Tensor]) -> None:
+        """Restore what :meth:`random_state` returned: the run goes on drawing the same numbers."""
+        for device, state in states.items():
+            self.generator(device).set_state(state.to(torch.uint8))
+
     def add_layer(
         self,
         name: str,

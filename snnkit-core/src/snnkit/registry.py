@@ -23,6 +23,7 @@ from snnkit.errors import (
     DuplicateComponentError,
     InvalidNameError,
     ParameterError,
+    SnnkitError,
     UnknownComponentError,
     UnknownKindError,
     closest,
@@ -121,6 +122,8 @@ class Component(Generic[T]):
     missing: tuple[str, ...] = ()
     install: str = ""
     accepts_any: bool = field(default=False, repr=False)
+    requires: tuple[str, ...] = ()  # modules it imports when built (h5py, torchvision, ...)
+    default: bool = False  # the plugin offers it as its kind's default (e.g. the recorder)
 
     @property
     def available(self) -> bool:
@@ -198,6 +201,7 @@ class Registry(Generic[T]):
         summary: str | None = None,
         requires: Sequence[str] = (),
         extra: str | None = None,
+        default: bool = False,
     ) -> None:
         """Register ``factory`` under ``name``.
 
@@ -208,6 +212,8 @@ class Registry(Generic[T]):
             requires: modules the component imports at build time; when one is missing the
                 component stays listed but unavailable.
             extra: the provider's extra that installs ``requires`` (``pip install 'dist[extra]'``).
+            default: offer it as the default of its kind, used when an experiment's table names
+                no plugin (the built-in ``simulate`` pipeline and ``hdf5`` recorder are).
         """
         provider = self._provider
         if not isinstance(name, str) or not NAME_PATTERN.match(name):
@@ -233,7 +239,17 @@ class Registry(Generic[T]):
             missing=missing,
             install=install if missing else "",
             accepts_any=accepts_any,
+            requires=tuple(requires),
+            default=default,
         )
+
+    def default(self) -> Component[T] | None:
+        """The component a plugin offers as this kind's default, if exactly one does."""
+        offered = [c for c in self._components.values() if c.default]
+        if len(offered) > 1:
+            names = " and ".join(f"{c.name!r} ({_who(c.provider)})" for c in offered)
+            raise SnnkitError(f"several {self.kind} are offered as the default: {names}; name the one to use")
+        return offered[0] if offered else None
 
     def get(self, name: str) -> Component[T]:
         """The component called ``name``, or :class:`UnknownComponentError` listing the known ones

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib.metadata import distributions
+from importlib.metadata import distributions, packages_distributions
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +54,12 @@ class RunResult:
 
 
 def metadata(experiment: Experiment, plugins: PluginManager) -> dict[str, Any]:
-    """Seed, host, user, start time and the versions of snnkit and every plugin distribution."""
-    providers = {c.provider.distribution: c.provider.version for c in plugins.components() if not c.provider.is_local}
-    wanted = {"snnkit-core", "snnkit-cli", "torch", "numpy", "pluggy", "h5py", "torchvision", "gymnasium", "matplotlib"}
-    wanted |= set(providers)
+    """Seed, host, user, start time and the versions of snnkit, its own dependencies, every plugin
+    distribution and the libraries their components say they import (``requires``)."""
+    components = plugins.components()
+    wanted = {"snnkit-core", "torch", "numpy", "pluggy"} | {c.provider.distribution for c in components}
+    by_module = packages_distributions()
+    wanted |= {dist for c in components for module in c.requires for dist in by_module.get(module, [])}
     versions = {d.metadata["name"]: d.version for d in distributions() if d.metadata["name"] in wanted}
     return {
         "name": experiment.run["name"],
@@ -74,7 +76,7 @@ def metadata(experiment: Experiment, plugins: PluginManager) -> dict[str, Any]:
 def checkpoint_state(network: Network, pipeline: Pipeline, index: int) -> dict[str, dict[str, Tensor]]:
     """Everything needed to continue after unit ``index``: learned and transient network state,
     the random generators, the pipeline's progress."""
-    generators = {str(device): g.get_state() for device, g in network._generators.items()}
+    generators = network.random_state()
     return {
         "network": {k: v.detach().cpu() for k, v in network.state_dict().items()},
         "transient": {k: v.detach().cpu() for k, v in network.state_tensors().items()},
@@ -89,8 +91,7 @@ def restore(network: Network, pipeline: Pipeline, checkpoint: Mapping[str, Mappi
     writes before its first unit)."""
     network.load_state_dict(dict(checkpoint["network"]))
     network.load_state_tensors(dict(checkpoint.get("transient", {})))
-    for device, state in checkpoint.get("generators", {}).items():
-        network.generator(device).set_state(state.to(torch.uint8))
+    network.load_random_state(checkpoint.get("generators", {}))
     pipeline.load_state_dict(checkpoint.get("pipeline", {}))
     return int(checkpoint["progress"]["index"]) + 1
 

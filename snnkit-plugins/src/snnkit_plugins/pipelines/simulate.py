@@ -88,4 +88,4 @@ class Simulate(Pipeline):
 
 @hookimpl
 def snnkit_register_pipelines(registry):
-    registry.add("simulate", Simulate)
+    registry.add("simulate", Simulate, default=True)

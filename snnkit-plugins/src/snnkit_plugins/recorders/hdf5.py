@@ -424,4 +424,4 @@ def _megabytes(nbytes: int) -> str:
 
 @hookimpl
 def snnkit_register_recorders(registry):
-    registry.add("hdf5", HDF5Recorder, requires=["h5py"], extra="hdf5")
+    registry.add("hdf5", HDF5Recorder, requires=["h5py"], extra="hdf5", default=True)
