@@ -226,5 +226,5 @@ def test_defaults_come_from_the_plugins_that_offer_them():
     manager.register(
         plugin(snnkit_register_recorders=lambda registry: registry.add("theirs", list, default=True)), name="b"
     )
-    with pytest.raises(SnnkitError, match="several recorders are offered as the default: 'mine' .* and 'theirs'"):
+    with pytest.raises(SnnkitError, match=r"several recorders are offered as the default: 'mine' .* and 'theirs'"):
         manager.registry("recorders").default()

@@ -44,7 +44,7 @@ RUN_KEYS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "time": (int, 250),
     "batch_size": (int, 1),
     "samples": (int, 10),
-    "output": (str, "runs/{name}.h5"),
+    "output": (str, ""),  # "" means runs/{name} with the recorder's file suffix
     "flush_every": (int, 10),
     "checkpoint_every": (int, 50),
     "weights_every": (int, 0),
@@ -202,13 +202,17 @@ def validate(data: dict[str, Any], plugins: PluginManager, source: str) -> dict[
             )
     for table, value in data.items():
         _check_numbers(value, table, None, source)
-    data["run"] = _run_table(data.get("run", {}), source)
+    raw_run = data.get("run", {})
+    data["run"] = _run_table(raw_run, source)
     if ("model" in data) == ("network" in data):
         raise ExperimentError(source, "network", None, "give exactly one of [model] and [network]")
     for table, kind in PLUGIN_TABLES.items():
         default = _default(plugins, kind, table, source)
         if table in data or default is not None:
             data[table] = _plugin_table(data.get(table, {}), table, kind, plugins, source, default)
+    recorder = plugins.get("recorders", data["recorder"]["plugin"]).factory if "recorder" in data else None
+    given = "output" in raw_run if isinstance(raw_run, dict) else False
+    data["run"]["output"] = _output(data["run"], given, recorder, source)
     if "network" in data:
         data["network"] = _network_table(data["network"], plugins, source)
         targets = {layer["name"] for layer in data["network"]["layers"]}
@@ -361,16 +365,24 @@ def _run_table(run: Any, source: str) -> dict[str, Any]:
         if resolved[key] < 0:
             raise ExperimentError(source, "run", key, f"must be a number of units, 0 for never; got {resolved[key]}")
     _check_device(resolved["device"], source)
-    output = resolved["output"]
+    return resolved
+
+
+def _output(run: dict[str, Any], given: bool, recorder: Any, source: str) -> str:
+    """The output path template: the one given, else ``runs/{name}`` with the recorder's suffix."""
+    suffix = getattr(recorder, "suffix", "") if recorder is not None else ""
+    output = run["output"] if given else f"runs/{{name}}{suffix}"
     try:
-        formatted = output.format(name=resolved["name"])
+        formatted = output.format(name=run["name"])
     except (KeyError, IndexError, ValueError) as exc:
         raise ExperimentError(
             source, "run", "output", f"{output!r}: only {{name}} can be filled in ({type(exc).__name__}: {exc})"
         ) from None
     if not formatted.strip() or formatted.endswith(("/", "\\")):
-        raise ExperimentError(source, "run", "output", f'must name a file, e.g. "runs/{{name}}.h5"; got {output!r}')
-    return resolved
+        raise ExperimentError(
+            source, "run", "output", f'must name a file, e.g. "runs/{{name}}{suffix}"; got {output!r}'
+        )
+    return output
 
 
 def _check_device(device: str, source: str) -> None:

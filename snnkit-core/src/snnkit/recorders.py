@@ -26,6 +26,9 @@ class Recorder(ABC):
     ``snnkit.recording.open``, ``snnkit inspect``, ``snnkit plot`` and ``--resume`` find it.
     """
 
+    #: file name suffix of the default output, ``runs/{name}`` + suffix (e.g. ``".h5"``)
+    suffix: str = ""
+
     @classmethod
     def recognizes(cls, path: Path) -> bool:
         """Whether ``path`` looks like a file this recorder writes (cheap: e.g. its first bytes)."""

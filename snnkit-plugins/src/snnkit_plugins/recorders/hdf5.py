@@ -77,6 +77,8 @@ class HDF5Recorder(Recorder):
     'lzf'
     """
 
+    suffix = ".h5"  # of the default output, runs/{name}.h5
+
     @classmethod
     def recognizes(cls, path: Path) -> bool:
         return is_hdf5(Path(path))
