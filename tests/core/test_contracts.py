@@ -57,3 +57,32 @@ def test_the_encoder_checks_catch_hidden_randomness_and_changed_data():
         Suite().test_the_same_generator_gives_the_same_spikes(plugins)
     with pytest.raises(AssertionError, match="changed its input in place"):
         Suite().test_data_is_not_changed(plugins)
+
+
+def test_a_layer_returning_the_wrong_thing_is_named_on_the_first_step():
+    from snnkit import Network
+    from snnkit.errors import NetworkError
+    from tests.core.toys import Relay
+
+    class Flat(Relay):
+        def forward(self, input, state, ctx):
+            spikes, state = super().forward(input, state, ctx)
+            return spikes.reshape(spikes.shape[0], -1), state  # forgets the layer's shape
+
+    class Forgetful(Relay):
+        def forward(self, input, state, ctx):
+            return input >= self.threshold  # no state
+
+    plugins = manager(
+        snnkit_register_neurons=lambda registry: [registry.add("flat", Flat), registry.add("forgetful", Forgetful)]
+    )
+    for name, problem in (
+        ("flat", r"returned shape \(1, 6\), expected \(1, 2, 3\)"),
+        ("forgetful", r"must return \(output, state\), returned Tensor"),
+    ):
+        net = Network(plugins=plugins)
+        net.add_layer("x", name, (2, 3))
+        with pytest.raises(
+            NetworkError, match=rf"layer 'x' \(\w+, plugin '{name}' from \(registered in code\)\): forward {problem}"
+        ):
+            net.run({"x": torch.zeros(3, 1, 2, 3)}, time=3)

@@ -79,6 +79,22 @@ def _without(values: dict[str, Tensor], names: Container[str]) -> dict[str, Tens
 _SETTINGS: dict[tuple[Any, ...], int] = {}
 
 
+def _wrong_output(result: Any, shape: tuple[int, ...], state_type: type | None) -> str:
+    """What is wrong with a component's ``(output, state)`` for one sample, or ``""``."""
+    if not isinstance(result, tuple) or len(result) != 2:
+        return f"must return (output, state), returned {type(result).__name__}"
+    output, state = result
+    if not isinstance(output, Tensor):
+        return f"must return a tensor first, returned {type(output).__name__}"
+    if tuple(output.shape) != shape:
+        return f"returned shape {tuple(output.shape)}, expected {shape} ([batch, *shape])"
+    if not (output.is_floating_point() or output.dtype == torch.bool):
+        return f"returned dtype {output.dtype}, expected a float (spikes as 0.0/1.0)"
+    if state_type is not None and type(state) is not state_type:
+        return f"must return its state as a {state_type.__name__}, returned {type(state).__name__}"
+    return ""
+
+
 def _map_tensors(x: Any, fn: Callable[[Tensor], Tensor]) -> Any:
     """``fn`` applied to a tensor or to each tensor of a ``NamedTuple``; anything else as is."""
     if isinstance(x, Tensor):
@@ -520,6 +536,7 @@ class Network(nn.Module):
     def _structure(self) -> _Plan:
         """The layers, connections and rules in the order a step visits them (cached)."""
         if self._plan is None:
+            self._check_components()
             edges = [(n, self._connection(n), s, t) for n, (s, t) in self.edges.items()]
             immediate: dict[str, list[tuple[str, Connection, str]]] = {}
             for n, c, source, target in edges:
@@ -534,6 +551,37 @@ class Network(nn.Module):
                 plastic=[c for n, c, _, _ in edges if n in self.rules or c.weight_decay],
             )
         return self._plan
+
+    def _check_components(self) -> None:
+        """Step every layer and connection once on silent input, before the first real step, and
+        refuse one that returns the wrong thing, naming it, its plugin and its distribution
+        (instead of a torch error deep inside a later layer or learning rule)."""
+        device, dtype = self.device, self._anchor.dtype
+        ctx = Context(dt=self.dt, learning=False, generator=torch.Generator(device=device), dtype=dtype)
+        with torch.no_grad():
+            for name, layer in self._layer_items():
+                state = layer.initial_state(1, device=device, dtype=dtype)
+                result = layer(torch.zeros(1, *layer.shape, device=device, dtype=dtype), state, ctx)
+                problem = _wrong_output(result, (1, *layer.shape), type(state))
+                if problem:
+                    raise NetworkError(f"layer {name!r} ({self._who(layer)}): forward {problem}")
+            for name, conn in self._connection_items():
+                source = self._layer(self.edges[name][0], "")
+                result = conn(
+                    torch.zeros(1, *source.shape, device=device, dtype=dtype),
+                    conn.initial_state(1, device=device, dtype=dtype),
+                    ctx,
+                )
+                problem = _wrong_output(result, (1, *conn.target_shape), None)
+                if problem:
+                    raise NetworkError(f"connection {name!r} ({self._who(conn)}): forward {problem}")
+
+    def _who(self, component: object) -> str:
+        """``LIF from snnkit-plugins 0.1.0``: the class and the distribution that registered it."""
+        for c in self.plugins.components():
+            if c.factory is type(component):
+                return f"{type(component).__name__}, plugin {c.name!r} from {c.provider}"
+        return type(component).__name__
 
     def _is_immediate(self, conn: Connection) -> bool:
         """Whether ``conn`` delivers its source's spikes of the same step (``zero_delay``, no ``delay``)."""
