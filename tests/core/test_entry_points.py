@@ -130,3 +130,15 @@ def test_an_unknown_name_mentions_plugins_that_failed_or_are_disabled(site, monk
     message = str(info.value)
     assert "plugin 'adex' from snnkit-fake-adex failed to load (ModuleNotFoundError" in message
     assert "plugin 'lif' is disabled by SNNKIT_DISABLE_PLUGINS" in message
+
+
+def test_using_a_disabled_plugin_says_it_is_disabled(site, monkeypatch):
+    site("snnkit-fake-d", "1.0", {"gone": NEURON.format(cls="Gone", summary="Gone.", name="gone")})
+    site("snnkit-fake-e", "1.0", {"gene": NEURON.format(cls="Gene", summary="Gene.", name="gene")})
+    monkeypatch.setenv("SNNKIT_DISABLE_PLUGINS", "gone")
+    manager = PluginManager()
+    manager.load_setuptools_entrypoints()
+    with pytest.raises(Exception, match="the plugin 'gone' is disabled by SNNKIT_DISABLE_PLUGINS") as info:
+        manager.get("neurons", "gone")
+    assert "did you mean" not in str(info.value)  # not 'gene'
+

@@ -45,13 +45,16 @@ def _plural(noun: str) -> str:
 class UnknownComponentError(SnnkitError, KeyError):
     """A component name that no plugin registered for that kind."""
 
-    def __init__(self, kind: str | None, noun: str, name: str, known: Sequence[str], note: str = "") -> None:
+    def __init__(
+        self, kind: str | None, noun: str, name: str, known: Sequence[str], note: str = "", suggest: bool = True
+    ) -> None:
         self.kind, self.name, self.known = kind, name, sorted(known)
-        self.suggestions = closest(name, self.known)
+        self.suggestions = closest(name, self.known) if suggest else []
         listing = ", ".join(self.known) if self.known else "none are installed (pip install snnkit-plugins)"
         command = f"snnkit plugins --kind {kind}" if kind else "snnkit plugins"
+        hint = _did_you_mean(name, self.known) if suggest else "."
         super().__init__(
-            f"unknown {noun} {name!r}{_did_you_mean(name, self.known)} Known {_plural(noun)}: {listing}"
+            f"unknown {noun} {name!r}{hint} Known {_plural(noun)}: {listing}"
             f" (run `{command}`)." + (f" Note: {note}." if note else "")
         )
 

@@ -183,6 +183,15 @@ class PluginManager(pluggy.PluginManager):
         try:
             return self.registry(kind).get(name)
         except UnknownComponentError as exc:
+            if name in disabled_plugins():  # built-in entry points are named after their component
+                raise UnknownComponentError(
+                    exc.kind,
+                    KINDS[exc.kind or kind],
+                    name,
+                    exc.known,
+                    note=f"the plugin {name!r} is disabled by {DISABLE_VARIABLE}; remove it from there to use it",
+                    suggest=False,
+                ) from None
             notes = [f"plugin {f.plugin!r} from {f.distribution} failed to load ({f.error})" for f in self.failures]
             notes += [f"plugin {p!r} is disabled by {DISABLE_VARIABLE}" for p in disabled_plugins()]
             if not notes:
