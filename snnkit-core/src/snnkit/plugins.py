@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib.metadata
 import inspect
 import os
-import sys
 import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -156,11 +155,11 @@ class PluginManager(pluggy.PluginManager):
                 with registry.providing(self._provider(impl.plugin_name)):
                     try:
                         impl.function(**{arg: registry for arg in impl.argnames})
-                    except InvalidNameError:
-                        if self._provider(impl.plugin_name).is_local:
-                            raise  # registered in the caller's own code: tell them at once
+                    except InvalidNameError as exc:
                         provider = self._provider(impl.plugin_name)
-                        self._fail(impl.plugin_name, provider.distribution, provider.version, str(sys.exc_info()[1]))
+                        if provider.is_local:
+                            raise  # registered in the caller's own code: tell them at once
+                        self._fail(impl.plugin_name, provider.distribution, provider.version, str(exc))
                     except Exception as exc:
                         provider = self._provider(impl.plugin_name)
                         self._fail(
