@@ -141,4 +141,3 @@ def test_using_a_disabled_plugin_says_it_is_disabled(site, monkeypatch):
     with pytest.raises(Exception, match="the plugin 'gone' is disabled by SNNKIT_DISABLE_PLUGINS") as info:
         manager.get("neurons", "gone")
     assert "did you mean" not in str(info.value)  # not 'gene'
-

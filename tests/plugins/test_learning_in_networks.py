@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from snnkit import Network
+from snnkit.testing import LearningRuleContract
 
 PAIR_RULES = ["post-pre", "weight-dependent-post-pre", "hebbian", "triplet-stdp", "mstdp", "mstdpet"]
 ALL_RULES = [*PAIR_RULES, "rmax", "none"]
@@ -127,3 +128,67 @@ def test_post_pre_with_lateral_inhibition_learns_selective_neurons(plugins):
         assert selectivity > 0.8
     learned = specialisation(conn.weight)
     assert learned[winner_a] > 0.9 and learned[winner_b] > 0.9  # their weights now favour their pattern
+
+
+class TestHebbianContract(LearningRuleContract):
+    name = "hebbian"
+
+
+class TestWeightDependentPostPreContract(LearningRuleContract):
+    name = "weight-dependent-post-pre"
+
+
+class TestTripletSTDPContract(LearningRuleContract):
+    name = "triplet-stdp"
+
+
+class TestMSTDPContract(LearningRuleContract):
+    name = "mstdp"
+    reward = True
+
+
+class TestMSTDPETContract(LearningRuleContract):
+    name = "mstdpet"
+    reward = True
+
+
+class TestRmaxContract(LearningRuleContract):
+    name = "rmax"
+    target = "srm0"
+    reward = True
+
+
+def test_the_rule_contract_catches_a_rule_that_learns_nothing_or_uses_global_randomness(plugins):
+    from types import SimpleNamespace
+
+    from snnkit import LearningRule
+
+    class Idle(LearningRule):
+        """Never changes a weight."""
+
+        def forward(self, connection, pre, post, state, ctx, reward=None):
+            return state
+
+    class Noisy(LearningRule):
+        """Jitters weights with torch's global generator."""
+
+        def forward(self, connection, pre, post, state, ctx, reward=None):
+            connection.weight.add_(1e-3 * torch.randn(connection.weight.shape))
+            return state
+
+    plugins.register(
+        SimpleNamespace(
+            snnkit_register_learning_rules=lambda registry: [registry.add("idle", Idle), registry.add("noisy", Noisy)]
+        )
+    )
+
+    class IdleSuite(LearningRuleContract):
+        name = "idle"
+
+    class NoisySuite(LearningRuleContract):
+        name = "noisy"
+
+    with pytest.raises(AssertionError, match="changed no weight while both layers spiked"):
+        IdleSuite().test_weights_change_while_both_layers_spike(plugins)
+    with pytest.raises(AssertionError, match="randomness must come only from the context's generator"):
+        NoisySuite().test_the_same_seed_learns_the_same_weights(plugins)

@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+from snnkit.testing import LearningRuleContract
 from snnkit_plugins.learning.hebbian import Hebbian
 from snnkit_plugins.learning.post_pre import PostPre
 from snnkit_plugins.learning.weight_dependent_post_pre import WeightDependentPostPre
@@ -106,3 +107,8 @@ def test_weight_dependent_rule_needs_finite_bounds(plugins):
 def test_bad_reduction_suggests_the_closest(plugins):
     with pytest.raises(ValueError, match="unknown batch reduction 'means'; did you mean 'mean'"):
         plugins.build("learning_rules", "post-pre", reduction="means")
+
+
+class TestPostPreContract(LearningRuleContract):
+    name = "post-pre"
+    params = {"nu": (1e-2, 1e-2)}

@@ -312,3 +312,55 @@ class EncoderContract(_Contract):
         before = data.clone()
         self.encode(plugins, data)
         assert torch.equal(data, before), "the encoder changed its input in place"
+
+
+class LearningRuleContract(_Contract):
+    """Checks that a learning rule honours the ``LearningRule`` contract, in a small network:
+    ``source`` (input, random spikes) to ``target`` neurons through a dense connection.
+
+    Set ``name``, optionally ``params``, ``target`` (a neuron model the rule works with, ``lif``
+    by default) with ``target_params``, and ``reward = True`` for a rule that learns from reward."""
+
+    kind = "learning_rules"
+    target: ClassVar[str] = "lif"
+    target_params: ClassVar[dict[str, Any]] = {}
+    reward: ClassVar[bool] = False
+    steps: ClassVar[int] = 100
+
+    def network(self, plugins: PluginManager, seed: int = 0) -> Any:
+        from snnkit.network import Network
+
+        net = Network(plugins=plugins, seed=seed)
+        net.add_layer("source", "input", 8)
+        net.add_layer("target", self.target, 4, **self.target_params)
+        rule = plugins.build("learning_rules", self.name, **self.params)
+        net.add_connection("source", "target", "dense", weight="uniform(0.5, 1.5)", rule=rule, wmin=0.0, wmax=5.0)
+        return net
+
+    def learn(self, plugins: PluginManager, seed: int = 0) -> torch.Tensor:
+        net = self.network(plugins, seed)
+        spikes = torch.rand(self.steps, 2, 8, generator=torch.Generator().manual_seed(seed)) < 0.3
+        reward = torch.ones(2) if self.reward else None
+        with torch.no_grad():
+            net.run({"source": spikes}, time=self.steps, reward=reward)
+        weight: torch.Tensor = net.connections["source->target"].weight.detach().clone()
+        return weight
+
+    def test_state_has_a_leading_batch_dimension(self, plugins: PluginManager) -> None:
+        net = self.network(plugins)
+        rule, conn = net.rules["source->target"], net.connections["source->target"]
+        state = rule.initial_state(conn, 3)
+        assert hasattr(state, "_fields"), f"initial_state must return a NamedTuple, returned {type(state).__name__}"
+        for field, value in state._asdict().items():
+            assert value.shape[:1] == (3,), f"rule state {field!r} has shape {tuple(value.shape)}: no batch dimension"
+
+    def test_weights_change_while_both_layers_spike(self, plugins: PluginManager) -> None:
+        before = self.network(plugins).connections["source->target"].weight.detach().clone()
+        after = self.learn(plugins)
+        assert not torch.equal(before, after), "the rule changed no weight while both layers spiked"
+        assert torch.isfinite(after).all(), "the rule made weights NaN or infinite"
+
+    def test_the_same_seed_learns_the_same_weights(self, plugins: PluginManager) -> None:
+        assert torch.equal(self.learn(plugins, 3), self.learn(plugins, 3)), (
+            "randomness must come only from the context's generator"
+        )
