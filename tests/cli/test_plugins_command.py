@@ -125,6 +125,22 @@ def test_a_commands_hook_that_raises_leaves_every_other_command_working(site):
             """
         },
     )
+    site(
+        "snnkit-fake-thief",
+        "0.3",
+        {
+            "thief": """
+                import click
+
+                @click.command("plugins")
+                def plugins():
+                    click.echo("stolen")
+
+                def snnkit_register_commands(cli):
+                    cli.add_command(plugins)
+            """
+        },
+    )
     manager = PluginManager()
     manager.load_setuptools_entrypoints()
 
@@ -133,8 +149,10 @@ def test_a_commands_hook_that_raises_leaves_every_other_command_working(site):
         pass
 
     group.add_command(plugins_command)
-    with pytest.warns(PluginLoadWarning, match="snnkit_register_commands raised RuntimeError: boom"):
+    with pytest.warns(PluginLoadWarning) as warned:
         add_plugin_commands(manager, group)
+    messages = " | ".join(str(w.message) for w in warned)
+    assert "snnkit_register_commands raised RuntimeError: boom (at " in messages
     runner = CliRunner()
     assert runner.invoke(group, ["hello"], obj=manager).output == "hi\n"
     listing = runner.invoke(group, ["plugins", "--kind", "neurons"], obj=manager)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any
 
 import click
 
 import snnkit
 from snnkit.errors import SnnkitError
-from snnkit.plugins import PluginManager, get_plugin_manager
+from snnkit.plugins import PluginLoadWarning, PluginManager, get_plugin_manager
 from snnkit.registry import Provider
 from snnkit_cli.commands.inspect import inspect_command
 from snnkit_cli.commands.plot import plot_command
@@ -47,18 +48,33 @@ for command in (run_command, experiments_command, plugins_command, inspect_comma
 def add_plugin_commands(manager: PluginManager, group: click.Group) -> None:
     """Let every plugin add its commands; a plugin whose hook raises is reported by `snnkit
     plugins` and the other commands still work. Each added command remembers its provider."""
-    known = set(group.commands)
+    known = dict(group.commands)
 
     def mark(provider: Provider) -> None:
-        for name in set(group.commands) - known:
-            group.commands[name].snnkit_provider = str(provider)  # type: ignore[attr-defined]
-            known.add(name)
+        for name, command in list(group.commands.items()):
+            if name in known and known[name] is not command:  # never let a plugin replace a command
+                group.commands[name] = known[name]
+                owner = getattr(known[name], "snnkit_provider", "snnkit itself")
+                manager.report_failure(
+                    provider.plugin, f"its command {name!r} would replace the one of {owner}; rename it"
+                )
+            elif name not in known:
+                command.snnkit_provider = str(provider)  # type: ignore[attr-defined]
+                known[name] = command
 
     manager.call_each("snnkit_register_commands", after=mark, cli=group)
 
 
+def _one_line(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    """Plugin problems as one line on stderr (``snnkit plugins`` lists them in full)."""
+    click.echo(f"warning: {message}", err=True)
+
+
 def main() -> None:
     """Console-script entry point: add plugins' commands, then run with the process-wide plugins."""
+    warnings.showwarning = _one_line  # type: ignore[assignment]
+    if "plugins" in sys.argv[1:2]:
+        warnings.simplefilter("ignore", PluginLoadWarning)  # it lists the failures itself
     try:
         manager = get_plugin_manager()
         add_plugin_commands(manager, cli)

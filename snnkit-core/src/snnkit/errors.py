@@ -65,11 +65,12 @@ class UnknownComponentError(SnnkitError, KeyError):
 class DuplicateComponentError(SnnkitError):
     """Two plugins registered the same name for the same kind."""
 
-    def __init__(self, kind: str, name: str, first: str, second: str) -> None:
-        self.kind, self.name, self.first, self.second = kind, name, first, second
+    def __init__(self, noun: str, name: str, first: str, second: str, disable: Sequence[str] = ()) -> None:
+        self.kind, self.name, self.first, self.second = noun, name, first, second
+        how = f"SNNKIT_DISABLE_PLUGINS={','.join(disable)}" if disable else "SNNKIT_DISABLE_PLUGINS"
         super().__init__(
-            f"{kind} component {name!r} is registered twice: by {first} and by {second}."
-            f" Uninstall one, or disable one entry point with SNNKIT_DISABLE_PLUGINS."
+            f"{noun} {name!r} is registered twice: by {first} and by {second}."
+            f" Uninstall one, or disable one entry point with {how}."
         )
 
 

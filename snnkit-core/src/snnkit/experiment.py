@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from snnkit.errors import ParameterError, SnnkitError, UnknownComponentError, closest
+from snnkit.errors import DuplicateComponentError, ParameterError, SnnkitError, UnknownComponentError, closest
 from snnkit.network import Network
 from snnkit.plugins import PluginManager
 
@@ -472,7 +472,7 @@ def _component(plugins: PluginManager, kind: str, name: Any, table: str, key: st
         raise ExperimentError(source, table, key, f"must be a plugin name (a string), got {name!r}")
     try:
         return plugins.get(kind, name)
-    except UnknownComponentError as exc:
+    except (UnknownComponentError, DuplicateComponentError) as exc:
         raise ExperimentError(source, table, key, str(exc)) from None
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import importlib.metadata
 import inspect
 import os
+import re
+import traceback
 import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -21,7 +23,7 @@ from typing import Any, NamedTuple
 import pluggy
 
 from snnkit import hookspecs
-from snnkit.errors import InvalidNameError, PluginHookError, UnknownComponentError
+from snnkit.errors import InvalidNameError, PluginHookError, UnknownComponentError, closest
 from snnkit.registry import KINDS, Component, Provider, Registry, check_kind
 
 ENTRY_POINT_GROUP = "snnkit"
@@ -41,7 +43,7 @@ class PluginFailure(NamedTuple):
     error: str
 
     def __str__(self) -> str:
-        return f"plugin {self.plugin!r} from {self.distribution} {self.version} failed: {self.error}"
+        return f"plugin {self.plugin!r} from {self.distribution} {self.version}: {self.error}"
 
 
 def disabled_plugins() -> list[str]:
@@ -95,7 +97,7 @@ class PluginManager(pluggy.PluginManager):
                     self.register(plugin, name=ep.name)
                 except (PluginHookError, pluggy.PluginValidationError) as exc:
                     del self._providers[ep.name]
-                    self._fail(ep.name, dist_name, version, _hook_problem(self, exc))
+                    self._fail(ep.name, dist_name, version, _hook_problem(self, ep.name, exc))
                     continue
                 count += 1
         return count
@@ -110,12 +112,10 @@ class PluginManager(pluggy.PluginManager):
                 if after is not None:
                     after(self._provider(impl.plugin_name))
             except Exception as exc:
-                provider = self._provider(impl.plugin_name)
-                self._fail(
+                self.report_failure(
                     impl.plugin_name,
-                    provider.distribution,
-                    provider.version,
-                    f"{hook_name} raised {type(exc).__name__}: {exc}",
+                    f"{hook_name} raised {type(exc).__name__}: {exc} (at {_where(exc)}); the plugin's other"
+                    f" hooks still work, or disable it with {DISABLE_VARIABLE}={impl.plugin_name}",
                 )
 
     def register(self, plugin: object, name: str | None = None) -> str | None:
@@ -182,21 +182,11 @@ class PluginManager(pluggy.PluginManager):
         try:
             return self.registry(kind).get(name)
         except UnknownComponentError as exc:
-            if name in disabled_plugins():  # built-in entry points are named after their component
-                raise UnknownComponentError(
-                    exc.kind,
-                    KINDS[exc.kind or kind],
-                    name,
-                    exc.known,
-                    note=f"the plugin {name!r} is disabled by {DISABLE_VARIABLE}; remove it from there to use it",
-                    suggest=False,
-                ) from None
-            notes = [f"plugin {f.plugin!r} from {f.distribution} failed to load ({f.error})" for f in self.failures]
-            notes += [f"plugin {p!r} is disabled by {DISABLE_VARIABLE}" for p in disabled_plugins()]
-            if not notes:
+            note, suggest = self.unknown_note(name)
+            if not note:
                 raise
             raise UnknownComponentError(
-                exc.kind, KINDS[exc.kind or kind], name, exc.known, note="; ".join(notes)
+                exc.kind, KINDS[exc.kind or kind], name, exc.known, note=note, suggest=suggest
             ) from None
 
     def build(self, kind: str, name_or_object: Any, *args: Any, **params: Any) -> Any:
@@ -212,17 +202,47 @@ class PluginManager(pluggy.PluginManager):
         failure = PluginFailure(plugin, distribution, version, error)
         if failure not in self.failures:
             self.failures.append(failure)
-            warnings.warn(str(failure), PluginLoadWarning, stacklevel=3)
+            try:
+                warnings.warn(str(failure), PluginLoadWarning, stacklevel=3)
+            except Warning:  # warnings made errors (-W error): one broken plugin must not stop the rest
+                pass
+
+    def report_failure(self, plugin: str, error: str) -> None:
+        """Record that ``plugin`` (an entry-point name) failed at ``error``; listed by ``snnkit
+        plugins`` and warned about, while everything else keeps working."""
+        provider = self._provider(plugin)
+        self._fail(plugin, provider.distribution, provider.version, error)
+
+    def unknown_note(self, name: str) -> tuple[str, bool]:
+        """What to add to an "unknown name" error: plugins that failed to load or are disabled
+        (one may have provided ``name``), and whether to suggest similar names."""
+        if name in disabled_plugins():  # built-in entry points are named after their component
+            return f"the plugin {name!r} is disabled by {DISABLE_VARIABLE}; remove it from there to use it", False
+        notes = [f"plugin {f.plugin!r} from {f.distribution} failed to load ({f.error})" for f in self.failures]
+        notes += [f"plugin {p!r} is disabled by {DISABLE_VARIABLE}" for p in disabled_plugins()]
+        return "; ".join(notes), True
 
 
-def _hook_problem(manager: PluginManager, exc: Exception) -> str:
-    """What is wrong with a plugin's hook, and the fix."""
-    if isinstance(exc, pluggy.PluginValidationError):
-        hook = next((h for h in vars(manager.hook) if h in str(exc)), None)
-        spec = getattr(manager.hook, hook).spec if hook else None
-        expected = f"; {hook} takes ({', '.join(spec.argnames)})" if spec else ""
-        return f"{exc}{expected}: rename the hook function's arguments to match"
-    return str(exc)
+def _hook_problem(manager: PluginManager, plugin: str, exc: Exception) -> str:
+    """What is wrong with a plugin's hook, and the fix, in one line."""
+    disable = f"or disable it with {DISABLE_VARIABLE}={plugin}"
+    if isinstance(exc, PluginHookError):
+        known = [h for h, caller in vars(manager.hook).items() if caller.spec is not None]
+        hint = closest(exc.hook, known)
+        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+        return f"implements unknown hook {exc.hook!r}{suggestion} Fix the plugin, {disable}."
+    hook = next((h for h in vars(manager.hook) if h in str(exc)), "a hook")
+    given = re.search(r"Argument\(s\) (\{.*?\})", str(exc))
+    spec = getattr(manager.hook, hook).spec if hook != "a hook" else None
+    takes = f"{hook} takes ({', '.join(spec.argnames)})" if spec else "check the hook's arguments"
+    names = given.group(1) if given else "?"
+    return f"{hook}'s implementation names argument(s) {names}, but {takes}: rename them, {disable}."
+
+
+def _where(exc: BaseException) -> str:
+    """``file:line`` of the innermost frame of ``exc``'s traceback."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
 
 
 def _looks_like_hook(plugin: object, name: str) -> bool:

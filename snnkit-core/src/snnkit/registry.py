@@ -181,7 +181,7 @@ class Registry(Generic[T]):
         self.kind = check_kind(kind)
         self.noun = KINDS[self.kind]
         self._components: dict[str, Component[T]] = {}
-        self.conflicts: dict[str, list[str]] = {}  # name -> every provider that registered it
+        self.conflicts: dict[str, list[Provider]] = {}  # name -> every provider that registered it
         self._provider = LOCAL
 
     @contextmanager
@@ -219,7 +219,7 @@ class Registry(Generic[T]):
         if not isinstance(name, str) or not NAME_PATTERN.match(name):
             raise InvalidNameError(self.kind, name, str(provider) or provider.plugin)
         if name in self._components:  # refused when the name is used, so everything else still works
-            self.conflicts.setdefault(name, [_who(self._components[name].provider)]).append(_who(provider))
+            self.conflicts.setdefault(name, [self._components[name].provider]).append(provider)
             return
         doc = inspect.cleandoc(factory.__doc__) if callable(factory) and factory.__doc__ else ""
         missing = tuple(m for m in requires if importlib.util.find_spec(m) is None)
@@ -256,7 +256,9 @@ class Registry(Generic[T]):
         (:class:`DuplicateComponentError` if two plugins registered it)."""
         if name in self.conflicts:
             first, *others = self.conflicts[name]
-            raise DuplicateComponentError(self.kind, name, first, " and ".join(others))
+            raise DuplicateComponentError(
+                self.noun, name, _who(first), " and ".join(_who(p) for p in others), [p.plugin for p in others]
+            )
         try:
             return self._components[name]
         except KeyError:

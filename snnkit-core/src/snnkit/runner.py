@@ -124,6 +124,8 @@ def prepare_run(experiment: Experiment, plugins: PluginManager) -> tuple[Network
             network.add_monitor(monitor["name"], stream)
         except SnnkitError as exc:
             raise ExperimentError(experiment.source, f"monitors.{i}", "target", str(exc)) from None
+    with building(experiment.source, "network" if "network" in experiment.data else "model", []):
+        network.check()
     return network, pipeline, recorder, context
 
 

@@ -25,11 +25,13 @@ def plugins_command(manager: PluginManager | None, name: str | None, kind: str |
     if name is not None:
         matches = [c for c in components if c.name == name]
         if not matches:
-            raise UnknownComponentError(kind, "component", name, sorted({c.name for c in components}))
+            note, suggest = manager.unknown_note(name)
+            known = sorted({c.name for c in components})
+            raise UnknownComponentError(kind, "component", name, known, note=note, suggest=suggest)
         if as_json:
             click.echo(json.dumps([_as_dict(c, detail=True) for c in matches], indent=2))
         else:
-            click.echo("\n\n".join(_detail(c) for c in matches))
+            click.echo("\n\n".join(_detail(c, manager) for c in matches))
         return
     commands = _plugin_commands()
     conflicts = _conflicts(manager, kind)
@@ -42,7 +44,7 @@ def plugins_command(manager: PluginManager | None, name: str | None, kind: str |
         }
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(_table(components))
+    click.echo(_table(components, manager))
     if commands:
         click.echo("\ncommands added by plugins:")
         for command in commands:
@@ -61,13 +63,16 @@ def plugins_command(manager: PluginManager | None, name: str | None, kind: str |
         )
 
 
-def _status(c: Component[Any]) -> str:
+def _status(c: Component[Any], manager: PluginManager | None = None) -> str:
+    conflict = manager.registry(c.kind).conflicts.get(c.name) if manager is not None else None
+    if conflict:
+        return f"conflict: also registered by {', '.join(str(p) for p in conflict[1:])}"
     return "available" if c.available else f"unavailable: {c.install}"
 
 
-def _table(components: list[Component[Any]]) -> str:
+def _table(components: list[Component[Any]], manager: PluginManager) -> str:
     header = ("KIND", "NAME", "SUMMARY", "PROVIDED BY", "STATUS")
-    rows = [(c.kind, c.name, c.summary, str(c.provider), _status(c)) for c in components]
+    rows = [(c.kind, c.name, c.summary, str(c.provider), _status(c, manager)) for c in components]
     width = shutil.get_terminal_size((160, 24)).columns
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     others = sum(widths) - widths[2] + 2 * (len(header) - 1)
@@ -83,11 +88,11 @@ def _default(p: Parameter) -> str:
     return "(required)" if p.required else repr(p.default)
 
 
-def _detail(c: Component[Any]) -> str:
+def _detail(c: Component[Any], manager: PluginManager) -> str:
     lines = [
         f"{c.name} ({KINDS[c.kind]}, kind {c.kind})",
         f"provided by: {c.provider} (entry point {c.provider.plugin!r})",
-        f"status: {_status(c)}",
+        f"status: {_status(c, manager)}",
         "parameters:",
     ]
     lines += [f"  {p.name}: {p.annotation or 'any'} = {_default(p)}" for p in c.parameters] or ["  (none)"]
@@ -142,7 +147,7 @@ def _plugin_commands() -> list[dict[str, str]]:
 def _conflicts(manager: PluginManager, kind: str | None) -> list[dict[str, Any]]:
     kinds = [kind] if kind else list(KINDS)
     return [
-        {"kind": k, "name": name, "providers": providers}
+        {"kind": k, "name": name, "providers": [str(p) for p in providers]}
         for k in kinds
         for name, providers in sorted(manager.registry(k).conflicts.items())
     ]

@@ -93,12 +93,22 @@ class NeuronContract(_Contract):
         layer = self.build(plugins)
         state = layer.initial_state(2)
         spikes, new_state = layer(self.inputs(2)[0], state, Context(generator=torch.Generator()))
-        assert spikes.dtype == torch.float32 and tuple(spikes.shape) == (2, *self.shape)
+        assert spikes.dtype == torch.float32, (
+            f"spikes must take the input's float dtype (float32 here), got {spikes.dtype}: make them with"
+            " snnkit.spike(...) or snnkit.to_spikes(...)"
+        )
+        assert tuple(spikes.shape) == (2, *self.shape), (
+            f"spikes must be [batch, *shape] = {(2, *self.shape)}, got {tuple(spikes.shape)}"
+        )
         if not layer.emits_real:
             assert set(spikes.unique().tolist()) <= {0.0, 1.0}, "spikes must be 0.0 or 1.0"
-        assert type(new_state) is type(state)
-        for old, new in zip(state, new_state, strict=True):
-            assert old.shape == new.shape and old.dtype == new.dtype
+        assert type(new_state) is type(state), (
+            f"forward must return its state as a {type(state).__name__}, returned {type(new_state).__name__}"
+        )
+        for field, old, new in zip(state._fields, state, new_state, strict=True):
+            assert old.shape == new.shape and old.dtype == new.dtype, (
+                f"state field {field!r} changed from {tuple(old.shape)} {old.dtype} to {tuple(new.shape)} {new.dtype}"
+            )
 
     def test_spikes_take_the_input_dtype(self, plugins: PluginManager) -> None:
         layer = self.build(plugins).double()
@@ -203,8 +213,10 @@ class ConnectionContract(_Contract):
     def test_output_has_the_target_shape(self, plugins: PluginManager) -> None:
         conn = self.build(plugins)
         out, _ = conn(self.spikes(3), conn.initial_state(3), Context())
-        assert tuple(out.shape) == (3, *self.target_shape)
-        assert out.is_floating_point()
+        assert tuple(out.shape) == (3, *self.target_shape), (
+            f"the output must be [batch, *target_shape] = {(3, *self.target_shape)}, got {tuple(out.shape)}"
+        )
+        assert out.is_floating_point(), f"the output must be a float tensor, got {out.dtype}"
 
     def test_has_a_weight_tensor(self, plugins: PluginManager) -> None:
         assert isinstance(self.build(plugins).weight, torch.Tensor)
