@@ -237,3 +237,22 @@ def test_live_plots_render_within_their_time_budget(entry_point_plugins, tmp_pat
     frugal = LivePlots(entry_point_plugins, ["spikes"], tmp_path / "frugal", every=1, budget=0.1)
     frugal(1, path, lambda: None)  # just started: a render (about 1 s expected) would exceed 10 %
     assert frugal.renders == 0
+
+
+def test_threads_are_chosen_per_run_do_not_change_results_and_are_given_back(entry_point_plugins, tmp_path):
+    from snnkit.runner import choose_threads
+
+    assert choose_threads(3, 1) == 3 and choose_threads("auto", 1) == 1
+    assert 1 <= choose_threads("auto", 64) <= (os.cpu_count() or 1)
+    before = torch.get_num_threads()
+    weights = []
+    for threads in (1, 2):
+        path = tmp_path / f"t{threads}.h5"
+        run_experiment(demo(entry_point_plugins, path, [f"run.threads={threads}"]), entry_point_plugins)
+        r = rec.open(path)
+        assert r.attrs["threads"] == threads
+        weights.append(r.checkpoint()["network"]["connections.input->output.weight"])
+    assert torch.equal(weights[0], weights[1])  # the same run, whatever the threads (CPU)
+    assert torch.get_num_threads() == before
+    with pytest.raises(Exception, match=r"\[run\] key 'threads': must be a number of threads"):
+        demo(entry_point_plugins, tmp_path / "x.h5", ["run.threads=0"])

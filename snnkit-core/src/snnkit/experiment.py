@@ -3,7 +3,7 @@
 Schema (documented with a full example in ``docs/experiments.md``)::
 
     [run]          name, seed, device, dt, time, batch_size, samples, output, flush_every,
-                   checkpoint_every, weights_every, compile
+                   checkpoint_every, weights_every, compile, threads
     [pipeline]     plugin = "simulate" and its parameters
     [encoder]      plugin and its parameters
     [dataset] or [environment]   plugin and its parameters
@@ -49,6 +49,7 @@ RUN_KEYS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "checkpoint_every": (int, 50),
     "weights_every": (int, 0),
     "compile": (bool, False),
+    "threads": ((int, str), "auto"),
 }
 PLUGIN_TABLES = {
     "pipeline": "pipelines",
@@ -361,6 +362,11 @@ def _run_table(run: Any, source: str) -> dict[str, Any]:
             raise ExperimentError(source, "run", key, f"must be at least 1, got {resolved[key]}")
     if not resolved["dt"] > 0 or not math.isfinite(resolved["dt"]):
         raise ExperimentError(source, "run", "dt", f"must be a positive time step in ms, got {resolved['dt']}")
+    threads = resolved["threads"]
+    if not ((isinstance(threads, int) and threads >= 1) or threads == "auto"):
+        raise ExperimentError(
+            source, "run", "threads", f'must be a number of threads (at least 1) or "auto", got {threads!r}'
+        )
     for key in ("flush_every", "checkpoint_every", "weights_every"):
         if resolved[key] < 0:
             raise ExperimentError(source, "run", key, f"must be a number of units, 0 for never; got {resolved[key]}")

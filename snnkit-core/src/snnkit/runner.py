@@ -68,6 +68,7 @@ def metadata(experiment: Experiment, plugins: PluginManager) -> dict[str, Any]:
         "user": getpass.getuser(),
         "platform": platform.platform(),
         "snnkit_version": snnkit.__version__,
+        "threads": torch.get_num_threads(),
         "versions": versions,
         "started": datetime.now(UTC).isoformat(),
     }
@@ -176,6 +177,22 @@ def check_output(path: Path, plugins: PluginManager, *, force: bool = False) -> 
         )
 
 
+def choose_threads(setting: int | str, batch_size: int) -> int:
+    """The torch threads a run uses: ``setting`` if it is a number; for ``"auto"``, one thread at
+    batch size 1 (a step is many small operations, whose thread barriers cost more than a second
+    thread gains: Diehl & Cook trains 60 digits/s with one thread, 43 with two, on an idle 2-core
+    machine), else the cores other processes leave free (the 1-minute load average): batched
+    gradient training runs 1.5 times faster on two idle cores, and 3 times slower on two threads
+    when another process keeps one core busy (``benchmarks/README.md``, "Threads")."""
+    if isinstance(setting, int):
+        return setting
+    if batch_size == 1:
+        return 1
+    cores = os.cpu_count() or 1
+    busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    return max(1, min(cores, round(cores - busy)))
+
+
 def _out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and "allocate" in str(exc))
 
@@ -223,6 +240,9 @@ def run_experiment(
     path = Path(resume or experiment.output)
     every = {k: run[k] for k in ("weights_every", "checkpoint_every", "flush_every")}
     with contextlib.ExitStack() as stack:
+        previous_threads = torch.get_num_threads()
+        stack.callback(torch.set_num_threads, previous_threads)  # the caller's setting comes back
+        torch.set_num_threads(choose_threads(run["threads"], run["batch_size"]))
         try:
             if resume is None:
                 check_output(path, plugins, force=force)  # before the lock file is made beside it
