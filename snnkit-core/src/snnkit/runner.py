@@ -16,6 +16,7 @@ import signal
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -181,16 +182,33 @@ def choose_threads(setting: int | str, batch_size: int) -> int:
     """The torch threads a run uses: ``setting`` if it is a number; for ``"auto"``, one thread at
     batch size 1 (a step is many small operations, whose thread barriers cost more than a second
     thread gains: Diehl & Cook trains 60 digits/s with one thread, 43 with two, on an idle 2-core
-    machine), else the cores other processes leave free (the 1-minute load average): batched
-    gradient training runs 1.5 times faster on two idle cores, and 3 times slower on two threads
-    when another process keeps one core busy (``benchmarks/README.md``, "Threads")."""
+    machine), else the cores other processes leave free (measured over 0.1 s when the run
+    starts): batched gradient training runs 1.5 times faster on two idle cores, and 3 times slower
+    on two threads when another process keeps one core busy (``benchmarks/README.md``, "Threads")."""
     if isinstance(setting, int):
         return setting
     if batch_size == 1:
         return 1
     cores = os.cpu_count() or 1
-    busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    return max(1, min(cores, round(cores - busy)))
+    return max(1, min(cores, round(cores - _busy_cores())))
+
+
+def _busy_cores(interval: float = 0.1) -> float:
+    """How many cores other processes keep busy now (this one sleeps while it measures): from
+    ``/proc/stat`` on Linux, else the 1-minute load average, else none."""
+
+    def times() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            values = [int(v) for v in stat.readline().split()[1:]]
+        return sum(values), values[3] + values[4]  # all, idle + iowait
+
+    try:
+        total0, idle0 = times()
+        time.sleep(interval)
+        total1, idle1 = times()
+        return (os.cpu_count() or 1) * (1 - (idle1 - idle0) / max(total1 - total0, 1))
+    except (OSError, ValueError, IndexError):
+        return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
 
 
 def _out_of_memory(exc: BaseException) -> bool:
