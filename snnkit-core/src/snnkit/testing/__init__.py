@@ -376,3 +376,72 @@ class LearningRuleContract(_Contract):
         assert torch.equal(self.learn(plugins, 3), self.learn(plugins, 3)), (
             "randomness must come only from the context's generator"
         )
+
+
+class RecorderContract(_Contract):
+    """Checks that a recorder honours the ``Recorder`` contract: what it writes reads back through
+    its own ``open`` (the ``Recording`` interface), it recognizes its files, and a resume drops
+    what was recorded after the checkpoint it continues from.
+
+    Set ``name`` and optionally ``params``."""
+
+    kind = "recorders"
+
+    def recorder(self, plugins: PluginManager) -> Any:
+        from snnkit.recorders import Recorder
+
+        recorder = plugins.build("recorders", self.name, **self.params)
+        assert isinstance(recorder, Recorder), f"expected a Recorder, got {type(recorder).__name__}"
+        return recorder
+
+    @staticmethod
+    def steps(count: int, start: int = 0) -> list[dict[str, torch.Tensor]]:
+        g = torch.Generator().manual_seed(start)
+        return [{"s": torch.rand(2, 3, generator=g) < 0.5, "v": torch.randn(2, 3, generator=g)} for _ in range(count)]
+
+    def write(self, recorder: Any, path: Any, steps: list[dict[str, torch.Tensor]]) -> Any:
+        recorder.start(path, "[run]\n", {"name": "contract", "seed": 0})
+        monitor = recorder.monitor("layer", "layer", ["s", "v"])
+        for values in steps:
+            monitor.record(values)
+        return monitor
+
+    def test_what_it_writes_reads_back(self, plugins: PluginManager, tmp_path: Any) -> None:
+        recorder = self.recorder(plugins)
+        path = tmp_path / f"run{type(recorder).suffix}"
+        steps = self.steps(5)
+        self.write(recorder, path, steps)
+        recorder.log(0, {"rate": 1.5})
+        recorder.checkpoint(0, {"progress": {"index": torch.tensor(0)}, "network": {"w": torch.arange(4.0)}})
+        recorder.finish("complete")
+        assert type(recorder).recognizes(path), "the recorder does not recognize a file it wrote"
+        recording = type(recorder).open(path)
+        assert recording.status == "complete", f"status read back: {recording.status!r}"
+        assert torch.equal(recording.spikes("layer"), torch.stack([s["s"] for s in steps])), "spikes differ"
+        assert torch.allclose(recording.values("layer", "v").float(), torch.stack([s["v"] for s in steps])), (
+            "monitored values differ"
+        )
+        index, value = recording.metrics()["rate"]
+        assert index.tolist() == [0] and value.tolist() == [1.5], f"metrics read back: {index}, {value}"
+        assert torch.equal(recording.checkpoint()["network"]["w"].float(), torch.arange(4.0)), "checkpoint differs"
+
+    def test_a_resume_drops_what_came_after_the_checkpoint(self, plugins: PluginManager, tmp_path: Any) -> None:
+        recorder = self.recorder(plugins)
+        path = tmp_path / f"run{type(recorder).suffix}"
+        monitor = self.write(recorder, path, self.steps(3))
+        recorder.log(0, {"rate": 1.0})
+        recorder.checkpoint(0, {"progress": {"index": torch.tensor(0)}})
+        for values in self.steps(2, start=1):
+            monitor.record(values)
+        recorder.log(1, {"rate": 2.0})
+        recorder.finish("interrupted")
+        again = self.recorder(plugins)
+        checkpoint = again.resume(path)
+        assert int(checkpoint["progress"]["index"]) == 0, "resume returned another checkpoint"
+        again.monitor("layer", "layer", ["s", "v"])
+        again.finish("interrupted")
+        recording = type(again).open(path)
+        assert recording.spikes("layer").shape[0] == 3, (
+            f"after resume the file holds {recording.spikes('layer').shape[0]} steps, not the 3 before the checkpoint"
+        )
+        assert recording.metrics()["rate"][0].tolist() == [0], "metrics after the checkpoint were kept"
