@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from snnkit.errors import EnvironmentSetupError, ShapeError
+from snnkit.testing import ActionContract
 
 NAMES = ["highest-rate", "first-spike", "softmax", "multinomial", "random"]
 
@@ -96,3 +97,24 @@ def test_an_output_layer_that_does_not_split_into_the_actions_is_refused(plugins
         f(torch.zeros(3, 1, 5, dtype=torch.bool), 2)
     with pytest.raises(ShapeError, match=r"\[time, batch, neurons\]"):
         f(torch.zeros(3, 4, dtype=torch.bool), 2)
+
+
+class TestHighestRateContract(ActionContract):
+    name = "highest-rate"
+
+
+class TestFirstSpikeContract(ActionContract):
+    name = "first-spike"
+
+
+class TestSoftmaxContract(ActionContract):
+    name = "softmax"
+
+
+class TestMultinomialContract(ActionContract):
+    name = "multinomial"
+
+
+class TestRandomContract(ActionContract):
+    name = "random"
+    follows_spikes = False

@@ -445,3 +445,41 @@ class RecorderContract(_Contract):
             f"after resume the file holds {recording.spikes('layer').shape[0]} steps, not the 3 before the checkpoint"
         )
         assert recording.metrics()["rate"][0].tolist() == [0], "metrics after the checkpoint were kept"
+
+
+class ActionContract(_Contract):
+    """Checks that an action function honours the ``ActionFunction`` contract: one int64 action
+    per sample, in range, the same for the same generator, and a clear group's action chosen
+    when only that group fires (set ``follows_spikes = False`` for one that ignores the spikes).
+
+    Set ``name`` and optionally ``params``."""
+
+    kind = "actions"
+    follows_spikes: ClassVar[bool] = True
+
+    def choose(self, plugins: PluginManager, spikes: torch.Tensor, n_actions: int, seed: int = 0) -> torch.Tensor:
+        action = plugins.build("actions", self.name, **self.params)
+        chosen: torch.Tensor = action(spikes, n_actions, generator=torch.Generator().manual_seed(seed), explore=False)
+        return chosen
+
+    def test_one_action_per_sample_in_range(self, plugins: PluginManager) -> None:
+        spikes = torch.rand(20, 5, 6, generator=torch.Generator().manual_seed(0)) < 0.3
+        actions = self.choose(plugins, spikes, 3)
+        assert actions.dtype == torch.int64 and tuple(actions.shape) == (5,), (
+            f"expected int64 actions [batch=5], got {actions.dtype} {tuple(actions.shape)}"
+        )
+        assert bool(((actions >= 0) & (actions < 3)).all()), f"actions out of range 0..2: {actions.tolist()}"
+
+    def test_the_same_generator_chooses_the_same(self, plugins: PluginManager) -> None:
+        spikes = torch.rand(20, 4, 6, generator=torch.Generator().manual_seed(1)) < 0.3
+        assert torch.equal(self.choose(plugins, spikes, 3, 5), self.choose(plugins, spikes, 3, 5)), (
+            "randomness must come only from the generator passed in"
+        )
+
+    def test_only_one_group_firing_chooses_it(self, plugins: PluginManager) -> None:
+        if not self.follows_spikes:
+            pytest.skip("chooses without looking at the spikes")
+        spikes = torch.zeros(20, 3, 6, dtype=torch.bool)
+        for sample, group in enumerate((2, 0, 1)):
+            spikes[:, sample, 2 * group : 2 * group + 2] = True  # 2 neurons per action
+        assert self.choose(plugins, spikes, 3).tolist() == [2, 0, 1], "the only group that fired was not chosen"
