@@ -256,3 +256,11 @@ def test_threads_are_chosen_per_run_do_not_change_results_and_are_given_back(ent
     assert torch.get_num_threads() == before
     with pytest.raises(Exception, match=r"\[run\] key 'threads': must be a number of threads"):
         demo(entry_point_plugins, tmp_path / "x.h5", ["run.threads=0"])
+
+
+def test_the_last_metrics_are_printed_at_the_end(entry_point_plugins, tmp_path):
+    args = ["run", "poisson-lif-demo", "--output", str(tmp_path / "m.h5"), *[a for s in SMALL for a in ("--set", s)]]
+    result = CliRunner().invoke(cli, args, obj=entry_point_plugins)
+    assert result.exit_code == 0, result.output
+    last = rec.open(tmp_path / "m.h5").metrics()["rate.input"][1][-1].item()
+    assert f"last metrics: rate.input={last:.4g} rate.output=" in result.output

@@ -195,6 +195,8 @@ def run_command(
     elif not quiet:
         note = f" ({result.error})" if result.error else ""
         click.echo(f"{result.status}: {result.units_done}/{result.units} {unit} recorded in {result.path}{note}")
+        if result.metrics:
+            click.echo("last metrics: " + " ".join(f"{k}={v:.4g}" for k, v in result.metrics.items()))
     if result.status == "interrupted":
         if not as_json:
             click.echo(f"resume with: snnkit run --resume {result.path}", err=True)

@@ -29,7 +29,9 @@ def performance(recording: Recording, *, prefix: str = "") -> Any:
     for ax, (group, names) in zip(axes, groups.items(), strict=True):
         for name in names:
             index, value = metrics[name]
-            ax.plot(index.numpy(), value.numpy(), label=name)
+            # a metric with few points (a test accuracy measured once) gets markers, or a lone
+            # point would draw as nothing
+            ax.plot(index.numpy(), value.numpy(), label=name, marker="o" if len(index) < 20 else None)
         ax.set_title(group)
         ax.set_xlabel("unit")
         ax.legend(fontsize="small")
