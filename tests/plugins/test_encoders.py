@@ -133,3 +133,32 @@ class TestSingleContract(EncoderContract):
 
 class TestGaussianPopulationContract(EncoderContract):
     name = "gaussian-population"
+
+
+class TestDeltaContract(EncoderContract):
+    name = "delta"
+    data_shape = (8, 3)  # 8 frames of 3 features
+
+
+def test_delta_spikes_on_rises_and_falls_by_the_threshold():
+    from snnkit_plugins.encoders.delta import Delta
+
+    # one feature rising by 0.25 per frame, one falling by 0.25 per frame, one still
+    frames = torch.tensor([[0.0, 1.0, 0.5], [0.25, 0.75, 0.5], [0.5, 0.5, 0.5], [0.75, 0.25, 0.5]])
+    spikes = Delta(threshold=0.5)(frames[None], 4)  # [time, batch, 2, features]
+    on, off = spikes[:, 0, 0], spikes[:, 0, 1]
+    # a change of 0.5 since the last spike is first reached at frame 2, then not again by frame 3
+    assert on[:, 0].tolist() == [False, False, True, False] and not off[:, 0].any()
+    assert off[:, 1].tolist() == [False, False, True, False] and not on[:, 1].any()
+    assert not spikes[:, 0, :, 2].any()
+    stretched = Delta(threshold=0.5, off_spikes=False)(frames[None], 8)  # each frame held for 2 steps
+    assert stretched.shape == (8, 1, 3) and stretched[:, 0, 0].nonzero().flatten().tolist() == [4]
+
+
+def test_delta_refuses_data_without_frames_and_a_threshold_of_zero():
+    from snnkit_plugins.encoders.delta import Delta
+
+    with pytest.raises(ValueError, match="threshold must be a positive change"):
+        Delta(threshold=0.0)
+    with pytest.raises(ValueError, match=r"data must be \[batch, frames, ...\]"):
+        Delta()(torch.zeros(3), 10)
