@@ -44,7 +44,7 @@ RUN_KEYS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "time": (int, 250),
     "batch_size": (int, 1),
     "samples": (int, 10),
-    "output": (str, ""),  # "" means runs/{name} with the recorder's file suffix
+    "output": (str, None),  # None: runs/{name} with the recorder's file suffix
     "flush_every": (int, 10),
     "checkpoint_every": (int, 50),
     "weights_every": (int, 0),
@@ -203,8 +203,7 @@ def validate(data: dict[str, Any], plugins: PluginManager, source: str) -> dict[
             )
     for table, value in data.items():
         _check_numbers(value, table, None, source)
-    raw_run = data.get("run", {})
-    data["run"] = _run_table(raw_run, source)
+    data["run"] = _run_table(data.get("run", {}), source)
     if ("model" in data) == ("network" in data):
         raise ExperimentError(source, "network", None, "give exactly one of [model] and [network]")
     for table, kind in PLUGIN_TABLES.items():
@@ -212,8 +211,7 @@ def validate(data: dict[str, Any], plugins: PluginManager, source: str) -> dict[
         if table in data or default is not None:
             data[table] = _plugin_table(data.get(table, {}), table, kind, plugins, source, default)
     recorder = plugins.get("recorders", data["recorder"]["plugin"]).factory if "recorder" in data else None
-    given = "output" in raw_run if isinstance(raw_run, dict) else False
-    data["run"]["output"] = _output(data["run"], given, recorder, source)
+    data["run"]["output"] = _output(data["run"], recorder, source)
     if "network" in data:
         data["network"] = _network_table(data["network"], plugins, source)
         targets = {layer["name"] for layer in data["network"]["layers"]}
@@ -374,10 +372,10 @@ def _run_table(run: Any, source: str) -> dict[str, Any]:
     return resolved
 
 
-def _output(run: dict[str, Any], given: bool, recorder: Any, source: str) -> str:
+def _output(run: dict[str, Any], recorder: Any, source: str) -> str:
     """The output path template: the one given, else ``runs/{name}`` with the recorder's suffix."""
-    suffix = getattr(recorder, "suffix", "") if recorder is not None else ""
-    output = run["output"] if given else f"runs/{{name}}{suffix}"
+    suffix = getattr(recorder, "suffix", "")
+    output = run["output"] if run["output"] is not None else f"runs/{{name}}{suffix}"
     try:
         formatted = output.format(name=run["name"])
     except (KeyError, IndexError, ValueError) as exc:
@@ -419,8 +417,6 @@ def _check_numbers(value: Any, table: str, key: str | None, source: str) -> None
                 _check_numbers(v, table, key, source)
     elif isinstance(value, float) and math.isnan(value):
         raise ExperimentError(source, table, key, "is nan: give a number")
-    elif isinstance(value, str) and key == "weight" and "nan" in value.lower():
-        raise ExperimentError(source, table, key, f"{value!r} contains nan: give numbers")
     elif isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
         raise ExperimentError(source, table, key, f"{value} is too large (at most {2**63 - 1})")
 
@@ -431,19 +427,22 @@ STATE_BYTES = 4 * 8
 
 def _check_network_memory(data: dict[str, Any], source: str) -> None:
     """Refuse layers whose state could not fit in memory, before anything is allocated."""
-    from snnkit.resources import _size, available_memory
+    from snnkit.resources import available_memory, describe_bytes
 
     available, batch = available_memory(), data["run"]["batch_size"]
+    sizes = {
+        layer["name"]: math.prod(layer["shape"]) if isinstance(layer["shape"], list) else layer["shape"]
+        for layer in data["network"]["layers"]
+    }
     for i, layer in enumerate(data["network"]["layers"]):
-        shape = layer["shape"]
-        neurons = math.prod(shape) if isinstance(shape, list) else shape
+        neurons = sizes[layer["name"]]
         if neurons * STATE_BYTES > available:
             raise ExperimentError(
                 source,
                 f"network.layers.{i}",
                 "shape",
-                f"{neurons} neurons would need {_size(neurons * STATE_BYTES)} of memory;"
-                f" {_size(available)} is available",
+                f"{neurons} neurons would need {describe_bytes(neurons * STATE_BYTES)} of memory;"
+                f" {describe_bytes(available)} is available",
             )
         if neurons * batch * STATE_BYTES > available:
             raise ExperimentError(
@@ -451,16 +450,14 @@ def _check_network_memory(data: dict[str, Any], source: str) -> None:
                 "run",
                 "batch_size",
                 f"{batch} samples of layer {layer['name']!r} ({neurons} neurons) would need"
-                f" {_size(neurons * batch * STATE_BYTES)} of memory; {_size(available)} is available",
+                f" {describe_bytes(neurons * batch * STATE_BYTES)} of memory; {describe_bytes(available)} is available",
             )
-    layers = {layer["name"]: layer["shape"] for layer in data["network"]["layers"]}
     run = data["run"]
     held = min([n for n in (run["flush_every"], run["checkpoint_every"], run["samples"]) if n > 0])
     for i, monitor in enumerate(data["monitors"]):
-        shape = layers.get(monitor["target"])
-        if shape is None:
+        neurons = sizes.get(monitor["target"])
+        if neurons is None:  # a connection's variables
             continue
-        neurons = math.prod(shape) if isinstance(shape, list) else shape
         per_step = sum(1 if v == "s" else 4 for v in monitor["variables"]) * neurons * batch
         buffered = 2 * per_step * run["time"] * held  # the steps between flushes, and their copy when written
         if buffered > available:
@@ -468,8 +465,8 @@ def _check_network_memory(data: dict[str, Any], source: str) -> None:
                 source,
                 f"monitors.{i}",
                 "variables",
-                f"would hold {_size(buffered)} in memory between writes ({held} units of {run['time']} steps);"
-                f" {_size(available)} is available: monitor fewer variables or lower [run] flush_every",
+                f"would hold {describe_bytes(buffered)} in memory between writes ({held} units of {run['time']} steps);"
+                f" {describe_bytes(available)} is available: monitor fewer variables or lower [run] flush_every",
             )
 
 

@@ -65,6 +65,8 @@ def initial_weights(
         args = [float(a) for a in arg_text.split(",")] if arg_text and arg_text.strip() else []
     except ValueError:
         raise WeightSpecError(spec, "arguments must be numbers") from None
+    if not all(math.isfinite(a) for a in args):
+        raise WeightSpecError(spec, "arguments must be finite numbers")
     low_arity, high_arity = _ARITY[name]
     if len(args) not in (low_arity, high_arity) or (name != "constant" and len(args) == 1):
         raise WeightSpecError(spec, f"{name} takes {high_arity} arguments")

@@ -536,7 +536,7 @@ class Network(nn.Module):
     def _structure(self) -> _Plan:
         """The layers, connections and rules in the order a step visits them (cached)."""
         if self._plan is None:
-            self.check()
+            self._check_components()
             edges = [(n, self._connection(n), s, t) for n, (s, t) in self.edges.items()]
             immediate: dict[str, list[tuple[str, Connection, str]]] = {}
             for n, c, source, target in edges:
@@ -555,9 +555,12 @@ class Network(nn.Module):
     def check(self) -> None:
         """Step every layer and connection once on silent input and refuse one that returns the
         wrong thing (shape, dtype, state), naming it, its plugin and its distribution, instead of
-        a torch error deep inside a later layer or learning rule. Runs before the first step of
-        every new structure; ``snnkit run --dry-run`` calls it too. Nothing the network keeps
-        changes."""
+        a torch error deep inside a later layer or learning rule. Done once per structure, before
+        its first step, or earlier by calling this (``snnkit run --dry-run`` does); nothing the
+        network keeps changes."""
+        self._structure()
+
+    def _check_components(self) -> None:
         device, dtype = self.device, self._anchor.dtype
         ctx = Context(dt=self.dt, learning=False, generator=torch.Generator(device=device), dtype=dtype)
         with torch.no_grad():

@@ -33,16 +33,17 @@ def check_memory(nbytes: int, what: str) -> None:
     available = available_memory()
     if nbytes > available:
         raise ResourceError(
-            f"{what} would need {_size(nbytes)} of memory and this machine has {_size(available)} available;"
-            " make it smaller"
+            f"{what} would need {describe_bytes(nbytes)} of memory and this machine has"
+            f" {describe_bytes(available)} available; make it smaller"
         )
 
 
-def _size(nbytes: int) -> str:
+def describe_bytes(nbytes: int) -> str:
+    """``2.1 GB``, ``350.0 kB``: a size for an error message."""
     for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
         if nbytes >= scale:
             return f"{nbytes / scale:.1f} {unit}"
     return f"{nbytes / 1e3:.1f} kB"
 
 
-__all__ = ["ResourceError", "available_memory", "check_memory"]
+__all__ = ["ResourceError", "available_memory", "check_memory", "describe_bytes"]

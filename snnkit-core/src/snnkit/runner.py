@@ -178,6 +178,25 @@ def check_output(path: Path, plugins: PluginManager, *, force: bool = False) -> 
         )
 
 
+@contextmanager
+def _as_output_error(experiment: Experiment) -> Iterator[None]:
+    """A new run's output problems, reported as mistakes in its ``[run] output``."""
+    try:
+        yield
+    except OutputError as exc:
+        raise ExperimentError(experiment.source, "run", "output", str(exc)) from None
+
+
+def check_run(experiment: Experiment, plugins: PluginManager, *, force: bool = False, resume: bool = False) -> None:
+    """Everything a run checks before it records (its output unless it resumes, the network, every
+    plugin, the pipeline and its data), running nothing: ``snnkit run --dry-run``."""
+    if not resume:
+        with _as_output_error(experiment):
+            check_output(experiment.output, plugins, force=force)
+    network, pipeline, _, context = prepare_run(experiment, plugins)
+    prepare_pipeline(experiment, network, pipeline, context)
+
+
 def choose_threads(setting: int | str, batch_size: int) -> int:
     """The torch threads a run uses: ``setting`` if it is a number; for ``"auto"``, one thread at
     batch size 1 (a step is many small operations, whose thread barriers cost more than a second
@@ -261,19 +280,17 @@ def run_experiment(
         previous_threads = torch.get_num_threads()
         stack.callback(torch.set_num_threads, previous_threads)  # the caller's setting comes back
         torch.set_num_threads(choose_threads(run["threads"], run["batch_size"]))
-        try:
-            if resume is None:
+        if resume is None:
+            with _as_output_error(experiment):
                 check_output(path, plugins, force=force)  # before the lock file is made beside it
-            stack.enter_context(RunLock(path))
-            if resume is None:
+                stack.enter_context(RunLock(path))
                 check_output(path, plugins, force=force)  # again: another run may have made it meanwhile
-        except OutputError as exc:
-            if resume is not None:
-                raise
-            raise ExperimentError(experiment.source, "run", "output", str(exc)) from None
-        if resume is not None and open_recording(path, plugins).status == "complete":
-            done = int(open_recording(path, plugins).checkpoint()["progress"]["index"]) + 1
-            return RunResult("complete", path, done, done, {}, "already complete: nothing to resume")
+        else:
+            stack.enter_context(RunLock(path))
+            finished_run = open_recording(path, plugins)
+            if finished_run.status == "complete":
+                done = int(finished_run.checkpoint()["progress"]["index"]) + 1
+                return RunResult("complete", path, done, done, {}, "already complete: nothing to resume")
         network, pipeline, recorder, context = prepare_run(experiment, plugins)
         units = 0
         if resume is None:

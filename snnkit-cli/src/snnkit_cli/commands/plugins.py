@@ -63,8 +63,8 @@ def plugins_command(manager: PluginManager | None, name: str | None, kind: str |
         )
 
 
-def _status(c: Component[Any], manager: PluginManager | None = None) -> str:
-    conflict = manager.registry(c.kind).conflicts.get(c.name) if manager is not None else None
+def _status(c: Component[Any], manager: PluginManager) -> str:
+    conflict = manager.registry(c.kind).conflicts.get(c.name)
     if conflict:
         return f"conflict: also registered by {', '.join(str(p) for p in conflict[1:])}"
     return "available" if c.available else f"unavailable: {c.install}"

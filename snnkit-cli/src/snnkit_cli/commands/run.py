@@ -14,11 +14,10 @@ from typing import Any
 
 import click
 
-from snnkit.experiment import ExperimentError, load_experiment, parse_experiment
+from snnkit.experiment import load_experiment, parse_experiment
 from snnkit.plugins import PluginManager, get_plugin_manager
 from snnkit.recording import open as open_recording
-from snnkit.runlock import OutputError
-from snnkit.runner import check_output, prepare_pipeline, prepare_run, run_experiment
+from snnkit.runner import check_run, run_experiment
 
 INTERRUPTED = 130
 
@@ -144,13 +143,7 @@ def run_command(
         extra = [f"run.output={json.dumps(str(output))}"] if output else []
         exp = load_experiment(experiment, plugins, [*overrides, *extra])
     if dry_run:
-        if resume is None:
-            try:
-                check_output(exp.output, plugins, force=force)
-            except OutputError as exc:
-                raise ExperimentError(exp.source, "run", "output", str(exc)) from None
-        network, pipeline, _, context = prepare_run(exp, plugins)
-        prepare_pipeline(exp, network, pipeline, context)
+        check_run(exp, plugins, force=force, resume=resume is not None)
         click.echo(exp.to_toml(), nl=False)
         return
     unit = getattr(plugins.get("pipelines", exp.data["pipeline"]["plugin"]).factory, "unit", "samples")

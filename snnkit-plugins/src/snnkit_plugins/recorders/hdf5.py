@@ -26,6 +26,7 @@ from snnkit import Monitor, Network, hookimpl
 from snnkit.errors import SnnkitError
 from snnkit.recorders import Recorder
 from snnkit.recording import RecordingError
+from snnkit.resources import describe_bytes
 from snnkit_plugins.recorders.hdf5_recording import FORMAT, FORMAT_VERSION, HDF5Recording, is_hdf5, repair_truncated
 
 SPIKES = "s"
@@ -268,7 +269,7 @@ class HDF5Recorder(Recorder):
         if free < 2 * nbytes + SPACE_MARGIN:
             raise RecorderError(
                 f"not enough disk space to record to {self.path}: the next write needs about"
-                f" {_megabytes(2 * nbytes + SPACE_MARGIN)} and {_megabytes(free)} are free. The file holds"
+                f" {describe_bytes(2 * nbytes + SPACE_MARGIN)} and {describe_bytes(free)} are free. The file holds"
                 f" everything up to its last write; free some space, then continue with"
                 f" `snnkit run --resume {self.path}`"
             )
@@ -418,10 +419,6 @@ def _fixed(text: str) -> np.bytes_:
     """Text for an attribute that is written again and again: a fixed-length string lives in the
     object's header, where a variable-length one would leave its old value in the file's heap."""
     return np.bytes_(text.encode())
-
-
-def _megabytes(nbytes: int) -> str:
-    return f"{nbytes / 1e6:.1f} MB"
 
 
 @hookimpl

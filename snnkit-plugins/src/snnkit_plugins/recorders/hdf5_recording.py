@@ -113,7 +113,7 @@ class HDF5Recording(Recording):
             except OSError as exc:
                 if repair_truncated(self.path, exc):
                     continue
-                if not h5py.is_hdf5(self.path):
+                if not is_hdf5(self.path):
                     raise RecordingError(f"{self.path} is not an HDF5 file, so not a snnkit recording") from None
                 raise RecordingError(
                     f"{self.path} is not a readable HDF5 recording (truncated or damaged?): {exc}"
@@ -130,10 +130,6 @@ class HDF5Recording(Recording):
         if isinstance(attrs.get("versions"), str):
             attrs["versions"] = json.loads(attrs["versions"])
         return attrs
-
-    @property
-    def status(self) -> str:
-        return str(self.attrs["status"])
 
     @property
     def experiment(self) -> str:
