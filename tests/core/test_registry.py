@@ -69,7 +69,7 @@ def test_build_checks_unknown_parameter_and_lists_accepted(plugins):
         plugins.build("neurons", "relay", 3, treshold=1.0)
     message = str(info.value)
     assert "unknown parameter 'treshold' (did you mean 'threshold'?)" in message
-    assert "Accepted parameters: shape, threshold, trace_tau" in message
+    assert "Accepted parameters: shape, threshold, cap" in message
 
 
 def test_build_checks_missing_and_mistyped_parameters(plugins):
@@ -78,7 +78,7 @@ def test_build_checks_missing_and_mistyped_parameters(plugins):
     with pytest.raises(ParameterError, match="parameter 'threshold' must be float, got str 'high'"):
         plugins.build("neurons", "relay", 3, threshold="high")
     with pytest.raises(ParameterError, match="must be float or None, got bool"):
-        plugins.build("neurons", "relay", 3, trace_tau=True)
+        plugins.build("neurons", "relay", 3, cap=True)
     layer = plugins.build("neurons", "relay", 3, threshold=2)  # an int is a fine float
     assert layer.threshold == 2 and layer.shape == (3,)
 

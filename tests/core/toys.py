@@ -18,15 +18,15 @@ class RelayState(NamedTuple):
 class Relay(NeuronGroup):
     """Spikes whenever its input reaches ``threshold``; ``v`` holds the last input."""
 
-    def __init__(self, shape, *, threshold: float = 0.5, trace_tau: float | None = None) -> None:
-        super().__init__(shape, trace_tau=trace_tau)
-        self.threshold = threshold
+    def __init__(self, shape, *, threshold: float = 0.5, cap: float | None = None) -> None:
+        super().__init__(shape)
+        self.threshold, self.cap = threshold, cap
 
     def initial_state(self, batch_size, *, device=None, dtype=torch.float32):
         return RelayState(torch.zeros((batch_size, *self.shape), device=device, dtype=dtype))
 
     def forward(self, input, state, ctx):
-        return input >= self.threshold, RelayState(input)
+        return input >= self.threshold, RelayState(input if self.cap is None else input.clamp(max=self.cap))
 
 
 class LeakyState(NamedTuple):

@@ -16,7 +16,7 @@ def apply_rule(rule, connection, pre, post, *, reward=None, post_state=None, dt=
     for t in range(pre.shape[0]):
         r = reward if reward is None or reward.dim() == 1 else reward[t]
         target = None if post_state is None else post_state[t]
-        state = rule(connection, Activity(pre[t], None), Activity(post[t], None, target), state, ctx, r)
+        state = rule(connection, Activity(pre[t]), Activity(post[t], target), state, ctx, r)
     return state
 
 

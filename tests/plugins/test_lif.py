@@ -82,17 +82,6 @@ def test_invalid_parameters_are_refused(plugins):
         plugins.build("neurons", "lif", 3, tau=10.0)
 
 
-def test_trace_decays_and_resets_to_one(plugins):
-    net = Network(plugins=plugins)
-    net.add_layer("n", "lif", 1, refractory=0.0, trace_tau=10.0)
-    net.add_monitor("n", "state", target="n", variables=["s", "trace"])
-    x = torch.zeros(4, 1, 1)
-    x[0] = 20.0
-    net.run({"n": x}, time=4)
-    trace = net.monitors["n"].get("trace").flatten().tolist()
-    assert trace == pytest.approx([1.0, math.exp(-0.1), math.exp(-0.2), math.exp(-0.3)])
-
-
 def build_two_layer(plugins, seed=0):
     net = Network(plugins=plugins, seed=seed)
     net.add_layer("in", "input", 20)

@@ -1,5 +1,7 @@
 """The ``state`` monitor."""
 
+import math
+
 import pytest
 import torch
 
@@ -29,3 +31,20 @@ def test_records_copies_with_a_time_axis(plugins):
     net.reset_state()
     with pytest.raises(SnnkitError, match="recorded nothing yet"):
         monitor.get("v")
+
+
+def test_records_a_learning_rules_traces_on_its_connection(plugins):
+    # traces belong to the rule: a monitor of the connection records them by field name
+    net = Network(plugins=plugins)
+    net.add_layer("in", "input", 1)
+    net.add_layer("out", "lif", 1)
+    net.add_connection("in", "out", "dense", weight=0.0, rule=plugins.build("learning_rules", "post-pre", tc_pre=10.0))
+    monitor = net.add_monitor("m", "state", target="in->out", variables=["pre", "post"])
+    x = torch.zeros(4, 1, 1)
+    x[0] = 1.0
+    net.run({"in": x}, time=4, learning=True)
+    # the spike of step 0 arrives at step 1 (one-step delay), then decays by exp(-dt / tc_pre)
+    assert monitor.get("pre").flatten().tolist() == pytest.approx([0.0, 1.0, math.exp(-0.1), math.exp(-0.2)])
+    assert monitor.get("post").abs().sum() == 0
+    with pytest.raises(SnnkitError, match="trace"):
+        net.add_monitor("bad", "state", target="out", variables=["trace"])

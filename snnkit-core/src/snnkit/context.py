@@ -29,11 +29,10 @@ class Context:
 
 
 class Activity(NamedTuple):
-    """What a learning rule sees of a layer: its spikes ``[batch, *shape]`` (bool), its spike trace
-    when it keeps one, and its state (e.g. the firing probability of ``srm0`` neurons)."""
+    """What a learning rule sees of a layer: its spikes ``[batch, *shape]`` (0/1 floats) and its
+    state (e.g. the firing probability of ``srm0`` neurons). Traces are the rule's own (its state)."""
 
     spikes: Tensor
-    trace: Tensor | None
     state: Any = None
 
 

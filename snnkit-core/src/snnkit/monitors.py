@@ -12,8 +12,8 @@ class Monitor(ABC):
     """Observes the variables ``variables`` of one layer or connection, ``target``, every step.
 
     The network checks at ``add_monitor`` that the target exists and has those variables (a layer
-    has ``"s"``, ``"trace"`` when it keeps one, and its state fields; a connection has ``"weight"``
-    and its state fields), then calls :meth:`record` after the learning rules of each step with
+    has ``"s"`` and its state fields; a connection has ``"weight"``, its state fields and its
+    learning rule's state fields, such as the rule's traces), then calls :meth:`record` after the learning rules of each step with
     the current values, each with a leading batch dimension where the variable has one. The
     network may hand over several consecutive steps at once through :meth:`record_steps`.
     """

@@ -41,11 +41,9 @@ from snnkit.neurons import NeuronGroup, as_shape
 from snnkit.plugins import PluginManager, get_plugin_manager
 from snnkit.surrogates import Surrogate
 
-#: The state's parts as a step takes and returns them: spikes, traces, layer, connection, delay-line
-#: and rule states, each by name.
-StepParts = tuple[
-    dict[str, Tensor], dict[str, Tensor | None], dict[str, Any], dict[str, Any], dict[str, Tensor], dict[str, Any]
-]
+#: The state's parts as a step takes and returns them: spikes, layer, connection, delay-line and
+#: rule states, each by name.
+StepParts = tuple[dict[str, Tensor], dict[str, Any], dict[str, Any], dict[str, Tensor], dict[str, Any]]
 
 
 @dataclass
@@ -55,7 +53,6 @@ class NetworkState:
     batch_size: int
     layers: dict[str, Any] = field(default_factory=dict)
     spikes: dict[str, Tensor] = field(default_factory=dict)
-    traces: dict[str, Tensor | None] = field(default_factory=dict)
     connections: dict[str, Any] = field(default_factory=dict)
     delays: dict[str, Tensor] = field(default_factory=dict)  # per connection: [delay, batch, *source_shape]
     rules: dict[str, Any] = field(default_factory=dict)
@@ -432,7 +429,7 @@ class Network(nn.Module):
         if self.state is None:
             return
         s = self.state
-        for group in (s.layers, s.spikes, s.traces, s.connections, s.delays, s.rules):
+        for group in (s.layers, s.spikes, s.connections, s.delays, s.rules):
             for key, value in group.items():
                 group[key] = _map_tensors(value, Tensor.detach)
 
@@ -505,12 +502,12 @@ class Network(nn.Module):
         # Weights change within a call: a monitor of a connection must see every step.
         chunk = 1 if any(m.target in self.connections for m in self.monitors.values()) else self.STEPS_PER_CALL
         watched = tuple(dict.fromkeys((m.target, v) for m in self.monitors.values() for v in m.variables))
-        parts: StepParts = (state.spikes, state.traces, state.layers, state.connections, state.delays, state.rules)
+        parts: StepParts = (state.spikes, state.layers, state.connections, state.delays, state.rules)
         for start in range(0, time, chunk):
             block = _Drive(*(_slice(part, start, start + chunk) for part in stepped))
             steps = min(chunk, time - start)
             parts, recorded, _ = advance(parts, block, fixed, steps, ctx, watched, settings)
-            state.spikes, state.traces, state.layers, state.connections, state.delays, state.rules = parts
+            state.spikes, state.layers, state.connections, state.delays, state.rules = parts
             state.time += steps
             for monitor in self.monitors.values():
                 monitor.record_steps({v: recorded[monitor.target, v] for v in monitor.variables})
@@ -648,7 +645,7 @@ class Network(nn.Module):
 
         Returns the new state's parts, per watched ``(target, variable)`` its values after each
         step (``[steps, ...]``, spikes as booleans, for the monitors), and, when compiled, the
-        spikes, traces and rule states after every step. Several steps per call spread a compiled
+        spikes and rule states after every step. Several steps per call spread a compiled
         call's fixed cost. The per-step values are returned, though unused, because as separate
         buffers they keep compiled code from recomputing a chain of earlier steps inside each
         step's loops over the weights (twice as slow); the other parts need not be.
@@ -657,7 +654,7 @@ class Network(nn.Module):
             raise ValueError(f"settings must be a non-negative number, got {settings}")
         compiling = torch.compiler.is_compiling()
         seen: dict[tuple[str, str], list[Tensor]] = {key: [] for key in watched}
-        every: list[tuple[dict[str, Tensor], dict[str, Tensor | None], dict[str, Any]]] = []
+        every: list[tuple[dict[str, Tensor], dict[str, Any]]] = []
         binary = {(t, v) for t, v in watched if v == "s" and not self._layer(t, "monitored").emits_real}
         constant, skip = self._constant_deliveries(parts, block, fixed, ctx)
         stepped, inputs = dict(block.inputs), dict(fixed.inputs)
@@ -678,7 +675,7 @@ class Network(nn.Module):
             reward = block.reward[t] if block.reward is not None else fixed.reward
             parts = self._step(*parts, now, forced, quiet, reward, ctx, skip)
             if compiling:
-                every.append((parts[0], parts[1], parts[5]))  # what loops over weights read
+                every.append((parts[0], parts[4]))  # what loops over weights read
             for key in watched:
                 value = self._value(parts, *key)
                 if key in binary and value.numel() >= 1024 and not value.requires_grad:
@@ -721,33 +718,32 @@ class Network(nn.Module):
                     or source in block.inputs
                     or source in masked
                     or learns
-                    or len(parts[3][name]) > 0  # the connection keeps a state
+                    or len(parts[2][name]) > 0  # the connection keeps a state
                 ):
                     continue
                 if source not in emitted:
-                    emitted[source] = layer(fixed.inputs[source], parts[2][source], ctx)[0]
-                out, _ = conn(emitted[source], parts[3][name], ctx)
+                    emitted[source] = layer(fixed.inputs[source], parts[1][source], ctx)[0]
+                out, _ = conn(emitted[source], parts[2][name], ctx)
                 constant[target] = out if target not in constant else constant[target] + out
                 skip.add(name)
         return constant, frozenset(skip)
 
     def _value(self, parts: StepParts, target: str, variable: str) -> Tensor:
         """A monitorable variable in the state ``parts`` (as ``_step`` returns them)."""
-        spikes, traces, layers, connections = parts[:4]
+        spikes, layers, connections, _, rules = parts
         if target in self.layers:
             if variable == "s":
                 return spikes[target]
-            if variable == "trace":
-                return cast(Tensor, traces[target])
             return cast(Tensor, getattr(layers[target], variable))
         if variable == "weight":
             return self._connection(target).weight  # changes in place: _steps stacks (copies) it at once
-        return cast(Tensor, getattr(connections[target], variable))
+        if variable in connections[target]._fields:
+            return cast(Tensor, getattr(connections[target], variable))
+        return cast(Tensor, getattr(rules[target], variable))  # a learning rule's trace
 
     def _step(
         self,
         spikes: dict[str, Tensor],
-        traces: dict[str, Tensor | None],
         layers: dict[str, Any],
         connections: dict[str, Any],
         delays: dict[str, Tensor],
@@ -786,7 +782,6 @@ class Network(nn.Module):
         for name, conn, source, target in plan.edges:
             deliver(name, conn, spikes[source], target)
         new_spikes: dict[str, Tensor] = {}
-        new_traces: dict[str, Tensor | None] = {}
         for name, layer in plan.layers:
             for conn_name, conn, source in plan.immediate.get(name, ()):
                 if conn_name not in skip:
@@ -801,20 +796,16 @@ class Network(nn.Module):
             if name in suppressed:
                 s = torch.where(suppressed[name], torch.zeros_like(s), s)
             new_spikes[name] = s
-            trace = traces[name]
-            new_traces[name] = None if trace is None else layer.update_trace(trace, s, self.dt)
         if ctx.learning:
             rules = dict(rules)
             for name, rule, conn, source, target in plan.rules:
-                # the trace that goes with the spikes that arrived: this step's with zero delay
-                trace = new_traces[source] if self._is_immediate(conn) else traces[source]
-                arrived = Activity(delivered[name], trace, layers[source])
-                fired = Activity(new_spikes[target], new_traces[target], layers[target])
+                arrived = Activity(delivered[name], layers[source])
+                fired = Activity(new_spikes[target], layers[target])
                 rules[name] = rule(conn, arrived, fired, rules[name], ctx, reward)
             for conn in plan.plastic:
                 conn.decay_weights(self.dt)
                 conn.constrain()
-        return new_spikes, new_traces, layers, connections, delays, rules
+        return new_spikes, layers, connections, delays, rules
 
     def state_tensors(self) -> dict[str, Tensor]:
         """The transient state as named tensors (for checkpoints); empty before the first run."""
@@ -825,7 +816,7 @@ class Network(nn.Module):
         for group in ("layers", "connections", "rules"):
             for name, values in getattr(s, group).items():
                 out.update({f"{group}.{name}.{field}": v for field, v in values._asdict().items()})
-        for group in ("spikes", "traces", "delays"):
+        for group in ("spikes", "delays"):
             out.update({f"{group}.{name}": v for name, v in getattr(s, group).items() if v is not None})
         return out
 
@@ -851,7 +842,7 @@ class Network(nn.Module):
             for name, current in values.items():
                 fields = {f: tensors[f"{group}.{name}.{f}"].to(device) for f in current._fields}
                 values[name] = current._replace(**fields)
-        for group in ("spikes", "traces", "delays"):
+        for group in ("spikes", "delays"):
             values = getattr(state, group)
             for name, current in values.items():
                 if current is not None:
@@ -866,8 +857,6 @@ class Network(nn.Module):
         for name, layer in self._layer_items():
             state.layers[name] = layer.initial_state(batch, device=device, dtype=dtype)
             state.spikes[name] = torch.zeros((batch, *layer.shape), device=device, dtype=dtype)
-            has_trace = layer.trace_tau is not None
-            state.traces[name] = torch.zeros((batch, *layer.shape), device=device, dtype=dtype) if has_trace else None
         for name, conn in self._connection_items():
             state.connections[name] = conn.initial_state(batch, device=device, dtype=dtype)
             if self._line_length(conn):
@@ -931,9 +920,12 @@ class Network(nn.Module):
         if target in self.layers:
             layer = self._layer(target, "monitor target")
             fields = layer.initial_state(1, device=self.device)._fields
-            return ["s", *(["trace"] if layer.trace_tau is not None else []), *fields]
+            return ["s", *fields]
         if target in self.connections:
-            return ["weight", *self._connection(target).initial_state(1, device=self.device)._fields]
+            conn = self._connection(target)
+            rule = cast(LearningRule, self.rules[target]) if target in self.rules else None
+            traces = rule.initial_state(conn, 1, device=self.device)._fields if rule else ()
+            return ["weight", *conn.initial_state(1, device=self.device)._fields, *traces]
         known = [*self.layers, *self.connections]
         match = closest(target, known)
         hint = f"; did you mean {match[0]!r}?" if match else "."
@@ -986,7 +978,7 @@ class Network(nn.Module):
         if self.state is not None:
             s = self.state
 
-            for group in (s.layers, s.spikes, s.traces, s.connections, s.delays, s.rules):
+            for group in (s.layers, s.spikes, s.connections, s.delays, s.rules):
                 for key, value in group.items():
                     group[key] = _map_tensors(value, fn)
         return self

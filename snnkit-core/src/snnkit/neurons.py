@@ -45,14 +45,11 @@ class NeuronGroup(nn.Module, ABC):
     * The step must be differentiable where it can be: no in-place change of a tensor that
       carries a gradient, and learned buffers (adaptive thresholds) change only while
       ``ctx.learning`` is true, which it never is in a differentiable run.
-    * Monitors can record ``"s"`` (spikes), ``"trace"`` (when ``trace_tau`` is set) and every
-      field of the state by name.
+    * Monitors can record ``"s"`` (spikes) and every field of the state by name.
+    * A layer keeps no spike traces: learning rules keep the traces they need in their own state.
 
     Args:
         shape: neurons in the group, an int or a tuple such as ``(28, 28)``.
-        trace_tau: time constant (ms) of the spike trace kept for learning rules; ``None`` keeps
-            no trace.
-        trace_additive: ``True`` adds 1 to the trace per spike; ``False`` resets it to 1.
     """
 
     emits_real = False
@@ -62,19 +59,9 @@ class NeuronGroup(nn.Module, ABC):
     memoryless = False
     surrogate: Surrogate | None = None
 
-    def __init__(
-        self,
-        shape: int | Sequence[int],
-        *,
-        trace_tau: float | None = None,
-        trace_additive: bool = False,
-    ) -> None:
+    def __init__(self, shape: int | Sequence[int]) -> None:
         super().__init__()
         self.shape = as_shape(shape)
-        if trace_tau is not None and trace_tau <= 0:
-            raise ValueError(f"trace_tau must be a positive time constant in ms, got {trace_tau}")
-        self.trace_tau = trace_tau
-        self.trace_additive = trace_additive
 
     @property
     def size(self) -> int:
@@ -96,14 +83,6 @@ class NeuronGroup(nn.Module, ABC):
     @abstractmethod
     def forward(self, input: Tensor, state: Any, ctx: Context) -> tuple[Tensor, Any]:
         """Advance one step of ``ctx.dt`` ms: ``input`` ``[batch, *shape]`` to ``(spikes, state)``."""
-
-    def update_trace(self, trace: Tensor, spikes: Tensor, dt: float) -> Tensor:
-        """Decay ``trace`` by ``exp(-dt / trace_tau)``, then add 1 or reset to 1 where spiking."""
-        assert self.trace_tau is not None
-        decayed = trace * math.exp(-dt / self.trace_tau)
-        if self.trace_additive:
-            return decayed + spikes.to(trace.dtype)
-        return torch.where(spikes.bool(), torch.ones_like(trace), decayed)
 
     def extra_repr(self) -> str:
         return f"shape={self.shape}"

@@ -30,8 +30,8 @@ class Hebbian(PairRule):
     >>> from snnkit_plugins.connections.dense import Dense
     >>> conn, rule = Dense(1, 1, weight=0.0), Hebbian(nu=(1.0, 1.0))
     >>> spike, silent = torch.ones(1, 1, dtype=torch.bool), torch.zeros(1, 1, dtype=torch.bool)
-    >>> state = rule(conn, Activity(silent, None), Activity(spike, None), rule.initial_state(conn, 1), Context())
-    >>> _ = rule(conn, Activity(spike, None), Activity(silent, None), state, Context())
+    >>> state = rule(conn, Activity(silent), Activity(spike), rule.initial_state(conn, 1), Context())
+    >>> _ = rule(conn, Activity(spike), Activity(silent), state, Context())
     >>> round(conn.weight.item(), 4)  # post then pre: exp(-1 / 20), potentiating too
     0.9512
     """

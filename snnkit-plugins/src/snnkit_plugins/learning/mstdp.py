@@ -55,7 +55,7 @@ class MSTDP(LearningRule):
     >>> import torch
     >>> from snnkit_plugins.connections.dense import Dense
     >>> conn, rule = Dense(1, 1, weight=0.5), MSTDP(nu=0.1)
-    >>> spike, silent = Activity(torch.ones(1, 1, dtype=torch.bool), None), Activity(torch.zeros(1, 1) > 0, None)
+    >>> spike, silent = Activity(torch.ones(1, 1, dtype=torch.bool)), Activity(torch.zeros(1, 1) > 0)
     >>> reward = torch.tensor([2.0])
     >>> state = rule(conn, spike, silent, rule.initial_state(conn, 1), Context(), reward)
     >>> _ = rule(conn, silent, spike, state, Context(), reward)

@@ -41,9 +41,9 @@ class MSTDPET(MSTDP):
     >>> from snnkit_plugins.connections.dense import Dense
     >>> conn, rule = Dense(1, 1, weight=0.5), MSTDPET(nu=1.0)
     >>> spike, silent, none = torch.ones(1, 1, dtype=torch.bool), torch.zeros(1, 1, dtype=torch.bool), torch.zeros(1)
-    >>> state = rule(conn, Activity(spike, None), Activity(silent, None), rule.initial_state(conn, 1), Context(), none)
-    >>> state = rule(conn, Activity(silent, None), Activity(spike, None), state, Context(), none)
-    >>> _ = rule(conn, Activity(silent, None), Activity(silent, None), state, Context(), torch.tensor([1.0]))
+    >>> state = rule(conn, Activity(spike), Activity(silent), rule.initial_state(conn, 1), Context(), none)
+    >>> state = rule(conn, Activity(silent), Activity(spike), state, Context(), none)
+    >>> _ = rule(conn, Activity(silent), Activity(silent), state, Context(), torch.tensor([1.0]))
     >>> round(conn.weight.item() - 0.5, 4)  # the reward one step later: exp(-1/20) / 25 * exp(-1/25)
     0.0366
     """

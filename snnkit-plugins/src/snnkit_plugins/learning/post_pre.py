@@ -38,8 +38,8 @@ class PostPre(PairRule):
     >>> conn, rule = Dense(1, 1, weight=0.5), PostPre()
     >>> state = rule.initial_state(conn, 1)
     >>> spike, silent = torch.ones(1, 1, dtype=torch.bool), torch.zeros(1, 1, dtype=torch.bool)
-    >>> state = rule(conn, Activity(spike, None), Activity(silent, None), state, Context())
-    >>> state = rule(conn, Activity(silent, None), Activity(spike, None), state, Context())
+    >>> state = rule(conn, Activity(spike), Activity(silent), state, Context())
+    >>> state = rule(conn, Activity(silent), Activity(spike), state, Context())
     >>> round(conn.weight.item() - 0.5, 6)  # nu_post * exp(-1 / 20)
     0.009512
     """

@@ -46,8 +46,8 @@ class Rmax(LearningRule):
     >>> from snnkit_plugins.neurons.srm0 import SRM0State
     >>> conn, rule = Dense(1, 1, weight=0.5), Rmax(nu=1.0)
     >>> spike, zero = torch.ones(1, 1, dtype=torch.bool), torch.zeros(1, 1)
-    >>> post = Activity(spike, None, SRM0State(zero, zero, torch.full((1, 1), 0.25)))
-    >>> _ = rule(conn, Activity(spike, None), post, rule.initial_state(conn, 1), Context(), torch.tensor([1.0]))
+    >>> post = Activity(spike, SRM0State(zero, zero, torch.full((1, 1), 0.25)))
+    >>> _ = rule(conn, Activity(spike), post, rule.initial_state(conn, 1), Context(), torch.tensor([1.0]))
     >>> conn.weight.item()  # 0.5 + 1 * 1 * psp 1 * (1 - 0.25)
     1.25
     """

@@ -55,8 +55,8 @@ class TripletSTDP(LearningRule):
     >>> from snnkit_plugins.connections.dense import Dense
     >>> conn, rule = Dense(1, 1, weight=0.5), TripletSTDP()
     >>> spike, silent = torch.ones(1, 1, dtype=torch.bool), torch.zeros(1, 1, dtype=torch.bool)
-    >>> state = rule(conn, Activity(silent, None), Activity(spike, None), rule.initial_state(conn, 1), Context())
-    >>> _ = rule(conn, Activity(spike, None), Activity(silent, None), state, Context())
+    >>> state = rule(conn, Activity(silent), Activity(spike), rule.initial_state(conn, 1), Context())
+    >>> _ = rule(conn, Activity(spike), Activity(silent), state, Context())
     >>> round(conn.weight.item() - 0.5, 6)  # post then pre: -a2_minus * exp(-1 / 33.7)
     -0.006795
     """

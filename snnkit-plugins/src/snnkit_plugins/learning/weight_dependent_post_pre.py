@@ -36,7 +36,7 @@ class WeightDependentPostPre(PairRule):
     >>> from snnkit_plugins.connections.dense import Dense
     >>> conn, rule = Dense(1, 1, weight=0.75, wmin=0.0, wmax=1.0), WeightDependentPostPre(nu=(0.0, 1.0))
     >>> spike = torch.ones(1, 1, dtype=torch.bool)
-    >>> _ = rule(conn, Activity(spike, None), Activity(spike, None), rule.initial_state(conn, 1), Context())
+    >>> _ = rule(conn, Activity(spike), Activity(spike), rule.initial_state(conn, 1), Context())
     >>> conn.weight.item()  # 0.75 + 1.0 * (1.0 - 0.75)
     1.0
     """

@@ -40,8 +40,6 @@ class AdaptiveLIF(NeuronGroup):
         refractory: refractory period, 5 ms.
         theta_plus: threshold increase per spike, 0.05 mV.
         tc_theta_decay: time constant of the threshold's relaxation, 1e7 ms.
-        trace_tau: time constant (ms) of the spike trace for learning rules; ``None`` keeps none.
-        trace_additive: add 1 per spike (``True``) or reset the trace to 1 (``False``).
 
     State variables: ``v`` (mV), ``refractory`` (ms left), ``theta`` (mV).
 
@@ -64,10 +62,8 @@ class AdaptiveLIF(NeuronGroup):
         refractory: float = 5.0,
         theta_plus: float = 0.05,
         tc_theta_decay: float = 1e7,
-        trace_tau: float | None = None,
-        trace_additive: bool = False,
     ) -> None:
-        super().__init__(shape, trace_tau=trace_tau, trace_additive=trace_additive)
+        super().__init__(shape)
         if tau_mem <= 0 or tc_theta_decay <= 0:
             raise ValueError("tau_mem and tc_theta_decay must be positive time constants in ms")
         self.v_rest, self.v_reset, self.v_thresh = v_rest, v_reset, v_thresh

@@ -40,8 +40,6 @@ class CurrentLIF(NeuronGroup):
         tau_mem: membrane time constant, 100 ms.
         tau_syn: synaptic current time constant, 2 ms.
         refractory: refractory period, 5 ms.
-        trace_tau: time constant (ms) of the spike trace for learning rules; ``None`` keeps none.
-        trace_additive: add 1 per spike (``True``) or reset the trace to 1 (``False``).
 
     State variables: ``v`` (mV), ``i`` (mV per step) and ``refractory`` (ms left).
 
@@ -65,10 +63,8 @@ class CurrentLIF(NeuronGroup):
         tau_mem: float = 100.0,
         tau_syn: float = 2.0,
         refractory: float = 5.0,
-        trace_tau: float | None = None,
-        trace_additive: bool = False,
     ) -> None:
-        super().__init__(shape, trace_tau=trace_tau, trace_additive=trace_additive)
+        super().__init__(shape)
         if tau_mem <= 0 or tau_syn <= 0:
             raise ValueError(f"tau_mem and tau_syn must be positive time constants in ms, got {tau_mem}, {tau_syn}")
         self.v_rest, self.v_reset, self.v_thresh = v_rest, v_reset, v_thresh

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 from torch import Tensor
 
@@ -20,8 +18,6 @@ class Input(NeuronGroup):
 
     Args:
         shape: neurons in the layer.
-        trace_tau: time constant (ms) of the spike trace for learning rules; ``None`` keeps none.
-        trace_additive: add 1 per spike (``True``) or reset the trace to 1 (``False``).
 
     >>> layer = Input(3)
     >>> spikes, _ = layer(torch.tensor([[1.0, 0.0, 1.0]]), layer.initial_state(1), Context())
@@ -30,11 +26,6 @@ class Input(NeuronGroup):
     """
 
     memoryless = True
-
-    def __init__(
-        self, shape: int | Sequence[int], *, trace_tau: float | None = None, trace_additive: bool = False
-    ) -> None:
-        super().__init__(shape, trace_tau=trace_tau, trace_additive=trace_additive)
 
     def check_input(self, name: str, x: Tensor) -> None:
         if x.dtype != torch.bool and not bool(((x.detach() == 0) | (x.detach() == 1)).all()):

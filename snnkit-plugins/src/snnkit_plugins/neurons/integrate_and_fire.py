@@ -26,8 +26,6 @@ class IF(NeuronGroup):
         v_thresh: spike threshold, -52 mV.
         refractory: refractory period, 5 ms.
         v_min: lower bound of the membrane potential (mV); ``None`` for none.
-        trace_tau: time constant (ms) of the spike trace for learning rules; ``None`` keeps none.
-        trace_additive: add 1 per spike (``True``) or reset the trace to 1 (``False``).
 
     State variables: ``v`` (mV) and ``refractory`` (ms left).
 
@@ -49,10 +47,8 @@ class IF(NeuronGroup):
         v_thresh: float = -52.0,
         refractory: float = 5.0,
         v_min: float | None = None,
-        trace_tau: float | None = None,
-        trace_additive: bool = False,
     ) -> None:
-        super().__init__(shape, trace_tau=trace_tau, trace_additive=trace_additive)
+        super().__init__(shape)
         if refractory < 0:
             raise ValueError(f"refractory must be a non-negative time in ms, got {refractory}")
         self.v_reset, self.v_thresh, self.refractory, self.v_min = v_reset, v_thresh, refractory, v_min

@@ -61,8 +61,6 @@ class Izhikevich(NeuronGroup):
         excitatory: fraction of excitatory neurons for ``"mixed"``, 0.8.
         v_peak: spike cut-off, 30 mV.
         generator: random generator for ``"mixed"`` (the network passes its own).
-        trace_tau: time constant (ms) of the spike trace for learning rules; ``None`` keeps none.
-        trace_additive: add 1 per spike (``True``) or reset the trace to 1 (``False``).
 
     State variables: ``v`` (mV) and ``u`` (mV); they start at rest (the stable fixed point for
     ``I = 0``: ``v = -70`` mV for ``b = 0.2``), or at ``v = -65``, ``u = b v`` where none exists.
@@ -96,10 +94,8 @@ class Izhikevich(NeuronGroup):
         excitatory: float = 0.8,
         v_peak: float = 30.0,
         generator: torch.Generator | None = None,
-        trace_tau: float | None = None,
-        trace_additive: bool = False,
     ) -> None:
-        super().__init__(shape, trace_tau=trace_tau, trace_additive=trace_additive)
+        super().__init__(shape)
         if preset == MIXED:
             if not 0.0 <= excitatory <= 1.0:
                 raise ValueError(f"excitatory must be a fraction in [0, 1], got {excitatory}")

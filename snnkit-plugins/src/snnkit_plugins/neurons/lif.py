@@ -130,8 +130,6 @@ class LIF(NeuronGroup):
         v_thresh: spike threshold, -52 mV.
         tau_mem: membrane time constant, 100 ms.
         refractory: refractory period, 5 ms.
-        trace_tau: time constant (ms) of the spike trace for learning rules; ``None`` keeps none.
-        trace_additive: add 1 per spike (``True``) or reset the trace to 1 (``False``).
         learnable: parameters learned by gradient training, any of ``v_rest``, ``v_reset``,
             ``v_thresh``, ``tau_mem``; none by default.
 
@@ -155,11 +153,9 @@ class LIF(NeuronGroup):
         v_thresh: float = -52.0,
         tau_mem: float = 100.0,
         refractory: float = 5.0,
-        trace_tau: float | None = None,
-        trace_additive: bool = False,
         learnable: Sequence[str] = (),
     ) -> None:
-        super().__init__(shape, trace_tau=trace_tau, trace_additive=trace_additive)
+        super().__init__(shape)
         if tau_mem <= 0:
             raise ValueError(f"tau_mem must be a positive time constant in ms, got {tau_mem}")
         if refractory < 0:

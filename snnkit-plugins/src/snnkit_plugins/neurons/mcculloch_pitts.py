@@ -24,8 +24,6 @@ class McCullochPitts(NeuronGroup):
     Args:
         shape: neurons in the layer.
         threshold: input at or above which a unit spikes, 1.0 (same unit as the input).
-        trace_tau: time constant (ms) of the spike trace for learning rules; ``None`` keeps none.
-        trace_additive: add 1 per spike (``True``) or reset the trace to 1 (``False``).
 
     State variables: ``v`` (this step's input).
 
@@ -42,10 +40,8 @@ class McCullochPitts(NeuronGroup):
         shape: int | Sequence[int],
         *,
         threshold: float = 1.0,
-        trace_tau: float | None = None,
-        trace_additive: bool = False,
     ) -> None:
-        super().__init__(shape, trace_tau=trace_tau, trace_additive=trace_additive)
+        super().__init__(shape)
         self.threshold = threshold
 
     def initial_state(

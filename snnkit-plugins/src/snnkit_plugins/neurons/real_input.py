@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 from torch import Tensor
 
@@ -15,12 +13,10 @@ class RealInput(NeuronGroup):
 
     Where ``input`` turns its input into spikes, this layer's output is the input itself, so a
     connection from it injects ``value x weight`` into its target each step: a current rather than
-    spikes. Its output is recorded as ``s`` like spikes; a trace, when kept, counts nonzero outputs.
+    spikes. Its output is recorded as ``s`` like spikes.
 
     Args:
         shape: neurons in the layer.
-        trace_tau: time constant (ms) of the trace for learning rules; ``None`` keeps none.
-        trace_additive: add the value per step (``True``) or reset the trace to 1 (``False``).
 
     >>> layer = RealInput(2)
     >>> out, _ = layer(torch.tensor([[0.5, -2.0]]), layer.initial_state(1), Context())
@@ -30,11 +26,6 @@ class RealInput(NeuronGroup):
 
     emits_real = True
     memoryless = True
-
-    def __init__(
-        self, shape: int | Sequence[int], *, trace_tau: float | None = None, trace_additive: bool = False
-    ) -> None:
-        super().__init__(shape, trace_tau=trace_tau, trace_additive=trace_additive)
 
     def initial_state(
         self, batch_size: int, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32

@@ -40,8 +40,6 @@ class SRM0(NeuronGroup):
         refractory: refractory period, 5 ms.
         rho0: escape rate at ``v_thresh``, 1.0 per ms.
         delta_u: sharpness of the escape rate (mV per e-fold), 5 mV.
-        trace_tau: time constant (ms) of the spike trace for learning rules; ``None`` keeps none.
-        trace_additive: add 1 per spike (``True``) or reset the trace to 1 (``False``).
 
     State variables: ``v`` (mV), ``refractory`` (ms left) and ``probability`` (of the spike drawn
     in the last step; 0 while refractory).
@@ -64,10 +62,8 @@ class SRM0(NeuronGroup):
         refractory: float = 5.0,
         rho0: float = 1.0,
         delta_u: float = 5.0,
-        trace_tau: float | None = None,
-        trace_additive: bool = False,
     ) -> None:
-        super().__init__(shape, trace_tau=trace_tau, trace_additive=trace_additive)
+        super().__init__(shape)
         if tau_mem <= 0 or rho0 <= 0 or delta_u <= 0:
             raise ValueError("tau_mem, rho0 and delta_u must be positive")
         self.v_rest, self.v_reset, self.v_thresh = v_rest, v_reset, v_thresh
