@@ -11,6 +11,7 @@ from snnkit import recording as rec
 from snnkit.errors import SnnkitError
 from snnkit.experiment import load_experiment, parse_experiment
 from snnkit.runner import run_experiment
+from snnkit.testing import EnvironmentContract, PipelineContract
 from snnkit_cli.main import cli
 from snnkit_plugins.pipelines.environment import EnvironmentPipeline, episode_seed
 
@@ -273,3 +274,19 @@ def test_breakout_frames_drive_an_image_network_through_the_pipeline(plugins, tm
     result = run_experiment(parse_experiment(BREAKOUT.format(output=path), plugins), plugins)
     metrics = rec.open(path).metrics()
     assert result.status == "complete" and metrics["length"][1].tolist() == [4.0, 4.0]  # cut off by max_steps
+
+
+class TestEnvironmentPipelineContract(PipelineContract):
+    name = "environment"
+    experiment = bandit(test_episodes=2)
+    overrides = ("pipeline.episodes=6",)
+
+
+class TestBanditContract(EnvironmentContract):
+    name = "gymnasium"
+    params = {"id": "snnkit-test/TwoArmedBandit-v0"}
+
+
+class TestCartPoleContract(EnvironmentContract):
+    name = "gymnasium"
+    params = {"id": "CartPole-v1", "preprocess": [{"step": "clip", "low": -3.0, "high": 3.0}]}

@@ -6,10 +6,13 @@ from pathlib import Path
 import pytest
 import torch
 
+import snnkit_plugins.experiments
+
 from snnkit import recording as rec
 from snnkit.errors import SnnkitError
 from snnkit.experiment import ExperimentError, load_experiment
 from snnkit.runner import run_experiment
+from snnkit.testing import PipelineContract
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 needs_mnist = pytest.mark.skipif(not (DATA / "MNIST" / "raw").exists(), reason=f"MNIST files not found in {DATA}")
@@ -123,3 +126,14 @@ def test_the_convolutional_experiment_learns(plugins, mnist_env, tmp_path):
     experiment = load_experiment("mnist-surrogate-conv", plugins, [*settings, f'run.output="{tmp_path / "conv.h5"}"'])
     result = run_experiment(experiment, plugins)
     assert result.metrics["test_accuracy"] > 0.5  # chance: 0.10 (0.71 measured)
+
+
+@needs_mnist
+class TestGradientPipelineContract(PipelineContract):
+    name = "gradient"
+    experiment = (Path(snnkit_plugins.experiments.__file__).parent / "mnist_surrogate_fc.toml").read_text()
+    overrides = (*SMALL, "pipeline.train_samples=192", "pipeline.test_samples=64", "pipeline.epochs=2")
+
+    @pytest.fixture(autouse=True)
+    def _files(self, mnist_env):
+        """The shared MNIST files through SNNKIT_DATA."""

@@ -5,11 +5,15 @@ from pathlib import Path
 import pytest
 import torch
 
+import snnkit_plugins.experiments
+
 from snnkit import recording as rec
 from snnkit.experiment import load_experiment
 from snnkit.runner import run_experiment
+from snnkit.testing import DatasetContract, PipelineContract
 from snnkit_plugins.datasets.torchvision import DatasetNotFoundError, data_root
 
+EXPERIMENTS = Path(snnkit_plugins.experiments.__file__).parent
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 pytestmark = pytest.mark.skipif(not (DATA / "MNIST" / "raw").exists(), reason=f"MNIST files not found in {DATA}")
 
@@ -175,3 +179,30 @@ def test_the_dataset_pipeline_asks_for_layers_a_network_does_not_name(plugins):
     ):
         DatasetPipeline(train_samples=1, test_samples=0).prepare(net, context)
     assert (net.input_layer, net.output_layer) == (None, None)  # until a model or the user names them
+
+
+class TestMNISTContract(DatasetContract):
+    name = "mnist"
+    params = {"download": False}
+
+    @pytest.fixture(autouse=True)
+    def _files(self, mnist_env):
+        """The shared MNIST files through SNNKIT_DATA."""
+
+
+class TestDatasetPipelineContract(PipelineContract):
+    name = "dataset"
+    experiment = EXPERIMENTS.joinpath("mnist_diehl_cook.toml").read_text()
+    overrides = (
+        "model.n_neurons=10",
+        "run.time=50",
+        "run.compile=false",
+        "pipeline.train_samples=6",
+        "pipeline.test_samples=4",
+        "pipeline.assign_every=2",
+        "pipeline.window=4",
+    )
+
+    @pytest.fixture(autouse=True)
+    def _files(self, mnist_env):
+        """The shared MNIST files through SNNKIT_DATA."""

@@ -7,6 +7,7 @@ import torch
 
 from snnkit import Network
 from snnkit.errors import SnnkitError
+from snnkit.testing import MonitorContract
 
 
 def test_discovered_through_the_snnkit_plugins_entry_point(plugins):
@@ -48,3 +49,12 @@ def test_records_a_learning_rules_traces_on_its_connection(plugins):
     assert monitor.get("post").abs().sum() == 0
     with pytest.raises(SnnkitError, match="trace"):
         net.add_monitor("bad", "state", target="out", variables=["trace"])
+
+
+class TestStateMonitorContract(MonitorContract):
+    name = "state"
+
+
+class TestStateMonitorOnCPUContract(MonitorContract):
+    name = "state"
+    params = {"device": "cpu"}

@@ -10,7 +10,11 @@ if TYPE_CHECKING:
 
 class Plot(Protocol):
     """Draws what a :class:`~snnkit.recording.Recording` holds and returns the matplotlib figure;
-    ``params`` are the plot's own options (e.g. ``sample``). Raises an error naming what is
-    missing when the recording holds nothing it can draw."""
+    ``params`` are the plot's own options (e.g. ``sample``). Given ``figure``, it clears that figure
+    and draws into it, so a training loop or ``snnkit run --live`` redraws one window in place.
+    Raises an error naming what is missing when the recording holds nothing it can draw.
 
-    def __call__(self, recording: Recording, **params: Any) -> Any: ...
+    The recording comes from a file (``snnkit.recording.open``) or from a network in memory
+    (``snnkit.recording.from_network``)."""
+
+    def __call__(self, recording: Recording, *, figure: Any = None, **params: Any) -> Any: ...

@@ -483,3 +483,297 @@ class ActionContract(_Contract):
         for sample, group in enumerate((2, 0, 1)):
             spikes[:, sample, 2 * group : 2 * group + 2] = True  # 2 neurons per action
         assert self.choose(plugins, spikes, 3).tolist() == [2, 0, 1], "the only group that fired was not chosen"
+
+
+class MonitorContract(_Contract):
+    """Checks that a monitor honours the ``Monitor`` contract: it takes the network's values step by
+    step and in blocks, and (with ``keeps_values``) gives back ``[time, batch, ...]`` copies equal
+    to what it was handed, whichever way they came, and forgets them on ``reset``.
+
+    Set ``name`` and optionally ``params`` (besides ``target`` and ``variables``)."""
+
+    kind = "monitors"
+
+    def build(self, plugins: PluginManager) -> Any:
+        from snnkit.monitors import Monitor
+
+        monitor = plugins.build("monitors", self.name, target="layer", variables=["s", "v"], **self.params)
+        assert isinstance(monitor, Monitor), f"expected a Monitor, got {type(monitor).__name__}"
+        assert monitor.target == "layer" and monitor.variables == ("s", "v"), (
+            f"target and variables not kept: {monitor.target!r}, {monitor.variables!r}"
+        )
+        return monitor
+
+    @staticmethod
+    def values(steps: int, seed: int = 0) -> dict[str, torch.Tensor]:
+        g = torch.Generator().manual_seed(seed)
+        return {"s": torch.rand(steps, 2, 3, generator=g) < 0.5, "v": torch.randn(steps, 2, 3, generator=g)}
+
+    def test_steps_and_blocks_read_back_as_handed(self, plugins: PluginManager) -> None:
+        monitor = self.build(plugins)
+        if not monitor.keeps_values:
+            pytest.skip("keeps nothing in memory (keeps_values is False)")
+        handed = self.values(5)
+        for t in range(2):
+            monitor.record({k: v[t] for k, v in handed.items()})
+        monitor.record_steps({k: v[2:] for k, v in handed.items()})
+        for variable, expected in handed.items():
+            got = monitor.get(variable).cpu()
+            assert tuple(got.shape) == tuple(expected.shape), (
+                f"get({variable!r}) has shape {tuple(got.shape)}, expected [time, batch, ...] = {tuple(expected.shape)}"
+            )
+            assert torch.equal(got.to(expected.dtype), expected), f"get({variable!r}) differs from what was recorded"
+
+    def test_keeps_copies_not_references(self, plugins: PluginManager) -> None:
+        monitor = self.build(plugins)
+        if not monitor.keeps_values:
+            pytest.skip("keeps nothing in memory (keeps_values is False)")
+        handed = self.values(1)
+        step = {k: v[0].clone() for k, v in handed.items()}
+        monitor.record(step)
+        step["v"].add_(100.0)  # the network changes its tensors in place (weights) after recording
+        assert torch.equal(monitor.get("v").cpu(), handed["v"]), "the monitor kept a reference, not a copy"
+
+    def test_reset_forgets(self, plugins: PluginManager) -> None:
+        from snnkit.errors import SnnkitError
+
+        monitor = self.build(plugins)
+        monitor.record_steps(self.values(3))
+        monitor.reset()
+        if monitor.keeps_values:
+            with pytest.raises(SnnkitError):
+                monitor.get("v")  # nothing recorded since the reset: a clear error, not stale data
+
+    def test_records_a_running_network(self, plugins: PluginManager) -> None:
+        from snnkit.network import Network
+
+        net = Network(plugins=plugins, seed=0)
+        net.add_layer("input", "input", 3)
+        net.add_layer("layer", "lif", 2)
+        net.add_connection("input", "layer", "dense", weight=10.0)
+        monitor = net.add_monitor("m", self.build(plugins))
+        net.run({"input": torch.ones(6, 2, 3)}, time=6)
+        if monitor.keeps_values:
+            assert tuple(monitor.get("v").shape) == (6, 2, 2), f"recorded v {tuple(monitor.get('v').shape)}"
+            assert monitor.get("s").bool().any(), "the layer spiked but no spike was recorded"
+
+
+class DatasetContract(_Contract):
+    """Checks that a dataset honours the dataset contract: both splits build, items are ``(data,
+    label)`` tensors with finite float data and integer labels in ``range(classes)``, the same index
+    gives the same item, and items batch with torch's default collation.
+
+    Set ``name``, ``params`` (e.g. ``root`` and ``download = False`` for files the test provides)
+    and ``classes`` (labels are in ``range(classes)``)."""
+
+    kind = "datasets"
+    classes: ClassVar[int] = 10
+
+    def build(self, plugins: PluginManager, train: bool = True) -> Any:
+        dataset = plugins.build("datasets", self.name, train=train, **self.params)
+        assert hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__"), (
+            f"expected a map-style torch Dataset, got {type(dataset).__name__}"
+        )
+        return dataset
+
+    def test_both_splits_hold_labelled_float_data(self, plugins: PluginManager) -> None:
+        for train in (True, False):
+            dataset = self.build(plugins, train)
+            assert len(dataset) > 0, f"the {'training' if train else 'test'} split is empty"
+            item = dataset[0]
+            assert isinstance(item, tuple) and len(item) == 2, f"items must be (data, label), got {type(item)}"
+            data, label = item
+            assert isinstance(data, torch.Tensor) and data.is_floating_point(), (
+                f"data must be a float tensor, got {getattr(data, 'dtype', type(data).__name__)}"
+            )
+            assert torch.isfinite(data).all(), "data has NaN or infinite values"
+            label = torch.as_tensor(label)
+            assert label.dim() == 0 and not label.is_floating_point(), f"labels must be integers, got {label!r}"
+            assert 0 <= int(label) < self.classes, f"label {int(label)} is outside range({self.classes})"
+
+    def test_the_same_index_gives_the_same_item(self, plugins: PluginManager) -> None:
+        dataset = self.build(plugins)
+        last = len(dataset) - 1
+        assert torch.equal(dataset[last][0], dataset[last][0]), "reading an item twice gave different data"
+
+    def test_items_batch_with_default_collation(self, plugins: PluginManager) -> None:
+        from torch.utils.data import default_collate
+
+        dataset = self.build(plugins)
+        data, labels = default_collate([dataset[0], dataset[len(dataset) - 1]])
+        assert data.shape[0] == 2 and labels.shape == (2,), (
+            f"two items batch to data {tuple(data.shape)} and labels {tuple(labels.shape)}: items differ in shape"
+        )
+
+
+class EnvironmentContract(_Contract):
+    """Checks that an environment honours the ``Environment`` contract: ``n_actions`` discrete
+    actions, tensor observations of one shape, ``Transition`` steps, and episodes that repeat
+    exactly from the same seed and actions.
+
+    Set ``name``, optionally ``params`` and ``steps`` (how many steps the checks take)."""
+
+    kind = "environments"
+    steps: ClassVar[int] = 20
+
+    def episode(self, plugins: PluginManager, seed: int) -> list[Any]:
+        from snnkit.environments import Transition
+
+        env = plugins.build("environments", self.name, **self.params)
+        try:
+            assert isinstance(env.n_actions, int) and env.n_actions >= 1, f"n_actions is {env.n_actions!r}"
+            first = env.reset(seed=seed)
+            assert isinstance(first, torch.Tensor), f"reset must return a tensor, returned {type(first).__name__}"
+            out: list[Any] = [first]
+            for t in range(self.steps):
+                transition = env.step(t % env.n_actions)
+                assert isinstance(transition, Transition), (
+                    f"step must return snnkit.environments.Transition, returned {type(transition).__name__}"
+                )
+                obs = transition.observation
+                assert isinstance(obs, torch.Tensor) and obs.shape == first.shape, (
+                    f"observation {getattr(obs, 'shape', type(obs).__name__)} differs from reset's {tuple(first.shape)}"
+                )
+                assert isinstance(transition.reward, float), f"reward must be a float, got {transition.reward!r}"
+                assert isinstance(transition.terminated, bool) and isinstance(transition.truncated, bool), (
+                    "terminated and truncated must be bools"
+                )
+                out.append(transition)
+                if transition.terminated or transition.truncated:
+                    out.append(env.reset())
+            return out
+        finally:
+            env.close()
+
+    def test_steps_return_transitions_of_one_shape(self, plugins: PluginManager) -> None:
+        assert len(self.episode(plugins, 0)) > self.steps
+
+    def test_the_same_seed_and_actions_repeat_the_episode(self, plugins: PluginManager) -> None:
+        def flat(items: list[Any]) -> list[torch.Tensor]:
+            return [i if isinstance(i, torch.Tensor) else i.observation for i in items]
+
+        first, again = flat(self.episode(plugins, 3)), flat(self.episode(plugins, 3))
+        assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True)), (
+            "the same seed and actions gave other observations: draw randomness only from reset's seed"
+        )
+
+
+class PlotContract(_Contract):
+    """Checks that a plot honours the ``Plot`` contract: it draws a matplotlib figure from a
+    :class:`~snnkit.recording.Recording` (here one of a small network in memory, through
+    ``snnkit.recording.from_network``), draws into the figure it is given, and says what is missing
+    when the recording holds nothing it can draw.
+
+    Set ``name``, optionally ``params``; override :meth:`recording` when the plot needs data the
+    default lacks (it has spike and ``v`` monitors on ``input`` and ``output``, weights, the
+    metrics ``accuracy``, ``rate`` and ``return``, and the array ``assignments``)."""
+
+    kind = "plots"
+
+    def recording(self, plugins: PluginManager) -> Any:
+        from snnkit.network import Network
+        from snnkit.recording import from_network
+
+        net = Network(plugins=plugins, seed=0)
+        net.add_layer("input", "input", 16)
+        net.add_layer("output", "lif", 4)
+        net.add_connection("input", "output", "dense", weight="uniform(0, 5)")
+        net.input_layer, net.output_layer = "input", "output"
+        net.add_monitor("input", "state", target="input", variables=["s"])
+        net.add_monitor("output", "state", target="output", variables=["s", "v"])
+        spikes = torch.rand(50, 1, 16, generator=torch.Generator().manual_seed(0)) < 0.3
+        net.run({"input": spikes}, time=50)
+        metrics = {"accuracy": [0.2, 0.5, 0.7], "rate": [3.0, 4.0, 2.0], "return": [9.0, 12.0, 30.0]}
+        return from_network(net, metrics=metrics, arrays={"assignments": torch.tensor([[0, 1, -1, 1]])})
+
+    def draw(self, plugins: PluginManager, recording: Any, **extra: Any) -> Any:
+        pytest.importorskip("matplotlib")
+        return plugins.build("plots", self.name, recording, **self.params, **extra)
+
+    def test_draws_a_figure_with_content(self, plugins: PluginManager) -> None:
+        figure = self.draw(plugins, self.recording(plugins))
+        assert hasattr(figure, "axes") and figure.axes, f"expected a matplotlib figure with axes, got {figure!r}"
+        drawn = sum(len(ax.lines) + len(ax.collections) + len(ax.images) + len(ax.patches) for ax in figure.axes)
+        assert drawn, "the figure has axes but nothing drawn in them"
+
+    def test_draws_into_the_figure_it_is_given(self, plugins: PluginManager) -> None:
+        recording = self.recording(plugins)
+        figure = self.draw(plugins, recording)
+        again = self.draw(plugins, recording, figure=figure)
+        assert again is figure, "called with figure=..., the plot must draw into that figure (live updates)"
+        assert len(again.axes) == len(figure.axes), "redrawing changed the number of panels"
+
+    def test_an_empty_recording_is_a_clear_error(self, plugins: PluginManager) -> None:
+        from snnkit.errors import SnnkitError
+        from snnkit.network import Network
+        from snnkit.recording import from_network
+
+        with pytest.raises(SnnkitError):
+            self.draw(plugins, from_network(Network(plugins=plugins)))
+
+
+class PipelineContract(_Contract):
+    """Checks that a pipeline honours the ``Pipeline`` contract through the runner, as ``snnkit run``
+    runs it: the run completes with finite metrics, and a run stopped between units and resumed from
+    its checkpoint ends exactly as an uninterrupted one (weights, metrics, recorded steps).
+
+    Set ``name`` and ``experiment``: the TOML text of a small experiment whose ``[pipeline]`` names
+    this pipeline (a few units), and optionally ``overrides`` (``"run.samples=4"``, as ``--set``)."""
+
+    kind = "pipelines"
+    experiment: ClassVar[str]
+    overrides: ClassVar[tuple[str, ...]] = ()
+
+    def run(self, plugins: PluginManager, path: Any, stop_after: int | None = None) -> Any:
+        """Run the experiment into ``path`` (a name; the recorder's suffix is added), stopping
+        after ``stop_after`` units if given; returns the experiment and the ``RunResult``."""
+        from pathlib import Path
+
+        from snnkit.experiment import parse_experiment
+        from snnkit.runner import run_experiment
+
+        source = f"{type(self).__name__}.experiment"
+        experiment = parse_experiment(self.experiment, plugins, source=source, overrides=self.overrides)
+        experiment.data["run"]["output"] = str(path) + Path(experiment.run["output"]).suffix
+        assert experiment.data["pipeline"]["plugin"] == self.name, (
+            f"the contract's experiment runs pipeline {experiment.data['pipeline']['plugin']!r}, not {self.name!r}"
+        )
+        done: list[int] = []
+        result = run_experiment(
+            experiment,
+            plugins,
+            should_stop=lambda: stop_after is not None and len(done) >= stop_after,
+            progress=lambda finished, units, metrics: done.append(finished),
+        )
+        return experiment, result
+
+    def outcome(self, plugins: PluginManager, path: Any) -> tuple[dict[str, torch.Tensor], dict[str, list[float]]]:
+        from snnkit.recording import open as open_recording
+
+        recording = open_recording(path, plugins)
+        assert recording.status == "complete", f"the run ended {recording.status!r}"
+        network = {k: v.clone() for k, v in recording.checkpoint()["network"].items()}
+        metrics = {k: v.tolist() for k, (_, v) in recording.metrics().items()}
+        return network, metrics
+
+    def test_runs_to_completion_with_finite_metrics(self, plugins: PluginManager, tmp_path: Any) -> None:
+        _, result = self.run(plugins, tmp_path / "run")
+        assert result.status == "complete" and result.units_done == result.units > 0, f"ended as {result}"
+        for name, value in result.metrics.items():
+            assert isinstance(value, float) and value == value, f"metric {name!r} is {value!r}: not a finite float"
+
+    def test_a_stopped_run_resumes_to_the_uninterrupted_result(self, plugins: PluginManager, tmp_path: Any) -> None:
+        from snnkit.runner import run_experiment
+
+        straight_run, result = self.run(plugins, tmp_path / "straight")
+        if result.units < 2:
+            pytest.skip("the contract's experiment has one unit: nothing to stop between")
+        experiment, partial = self.run(plugins, tmp_path / "stopped", stop_after=result.units // 2)
+        assert partial.status == "interrupted", f"the run did not stop between units: {partial}"
+        resumed = run_experiment(experiment, plugins, resume=experiment.output)
+        assert resumed.status == "complete", f"the resumed run ended {resumed.status!r}"
+        (w1, m1), (w2, m2) = self.outcome(plugins, straight_run.output), self.outcome(plugins, experiment.output)
+        assert m1 == m2, f"metrics differ after the resume:\n{m1}\n{m2}"
+        assert w1.keys() == w2.keys() and all(torch.equal(w1[k], w2[k]) for k in w1), (
+            "the network's saved tensors differ after the resume: does state_dict hold every progress-dependent value?"
+        )

@@ -32,6 +32,11 @@ class Gymnasium:
         preprocess: observation steps, applied in order; none by default.
         max_episode_steps: cut episodes off after this many steps; ``None`` keeps the id's limit.
         make_kwargs: further keyword arguments of ``gymnasium.make`` (``{ is_slippery = false }``).
+
+    >>> env = Gymnasium("CartPole-v1", preprocess=[{"step": "clip", "low": -3.0, "high": 3.0}])
+    >>> env.n_actions, tuple(env.reset(seed=0).shape)
+    (2, (4,))
+    >>> env.close()
     """
 
     def __init__(

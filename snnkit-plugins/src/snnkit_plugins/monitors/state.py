@@ -22,14 +22,16 @@ class StateMonitor(Monitor):
 
     Args:
         target: name of the layer or connection to watch.
-        variables: variable names to record; a layer offers ``s`` (spikes), ``trace`` when it keeps
-            one, and its state fields; a connection offers ``weight`` and its state fields.
+        variables: variable names to record; a layer offers ``s`` (spikes) and its state fields; a
+            connection offers ``weight``, its state fields and its learning rule's (its traces).
         device: where to keep the copies; ``None`` keeps them where the network runs.
 
     >>> net.add_monitor("exc", "state", target="exc", variables=["s", "v"])  # doctest: +SKIP
     >>> net.monitors["exc"].get("v").shape  # doctest: +SKIP
     torch.Size([250, 1, 100])
     """
+
+    keeps_values = True
 
     def __init__(self, target: str, variables: Sequence[str] = ("s",), *, device: str | None = None) -> None:
         super().__init__(target, variables)

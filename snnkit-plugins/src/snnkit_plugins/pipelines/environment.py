@@ -85,6 +85,9 @@ class EnvironmentPipeline(Pipeline):
             (``input_layer``), else the first layer.
         output_layer: layer whose spikes choose the action; ``None`` asks the model
             (``output_layer``), else the last layer.
+
+    >>> EnvironmentPipeline(episodes=200, test_episodes=20).unit
+    'episodes'
     """
 
     unit = "episodes"

@@ -122,6 +122,12 @@ class GradientPipeline(Pipeline):
             names it), else the layer ``"input"``.
         output_layer: layer scored, one neuron per class; ``None`` takes the network's
             ``output_layer``, else the layer ``"output"``.
+
+    >>> GradientPipeline(epochs=5, lr=1e-3).unit
+    'batches'
+    >>> GradientPipeline(lr=0.0)
+    Traceback (most recent call last):
+    ValueError: lr must be a positive learning rate, got 0.0
     """
 
     unit = "batches"

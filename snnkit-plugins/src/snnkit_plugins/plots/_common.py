@@ -22,8 +22,13 @@ def pyplot() -> Any:
     return plt
 
 
-def panels(count: int, *, width: float = 8.0, height: float = 2.5) -> tuple[Any, list[Any]]:
-    """A figure with ``count`` stacked axes."""
-    plt = pyplot()
-    figure, axes = plt.subplots(count, 1, figsize=(width, height * count), squeeze=False)
+def panels(count: int, *, width: float = 8.0, height: float = 2.5, figure: Any = None) -> tuple[Any, list[Any]]:
+    """``count`` stacked axes: in ``figure``, cleared, when given (a redraw of a live figure), else in
+    a new figure."""
+    if figure is None:
+        plt = pyplot()
+        figure = plt.figure(figsize=(width, height * count))
+    else:
+        figure.clear()
+    axes = figure.subplots(count, 1, squeeze=False)
     return figure, [row[0] for row in axes]

@@ -12,7 +12,7 @@ from snnkit.recording import Recording
 from snnkit_plugins.plots._common import NothingToPlot, panels
 
 
-def assignments(recording: Recording) -> Any:
+def assignments(recording: Recording, *, figure: Any = None) -> Any:
     """The last label assignment of the output neurons (``dataset`` pipeline runs store it): a grid
     of neurons coloured by class (-1: never fired), and how many neurons each class has.
 
@@ -27,7 +27,7 @@ def assignments(recording: Recording) -> Any:
     side = math.ceil(math.sqrt(labels.numel()))
     grid = torch.full((side * side,), -1.0)
     grid[: labels.numel()] = labels.float()
-    figure, (top, bottom) = panels(2, height=3.0)
+    figure, (top, bottom) = panels(2, height=3.0, figure=figure)
     shown = top.imshow(grid.reshape(side, side).numpy(), cmap="tab10", vmin=-1, vmax=9)
     top.set_title(f"class assigned to each output neuron after unit {int(index[-1])}")
     top.axis("off")

@@ -11,7 +11,7 @@ from snnkit.recording import Recording
 from snnkit_plugins.plots._common import NothingToPlot, panels
 
 
-def input(recording: Recording, *, monitor: str | None = None, sample: int = 0) -> Any:
+def input(recording: Recording, *, monitor: str | None = None, sample: int = 0, figure: Any = None) -> Any:
     """The input of the last sample: spike counts per input neuron drawn as an image (the layer's
     2-D shape, or a square when its size is one) and the spike train as a raster.
 
@@ -38,7 +38,7 @@ def input(recording: Recording, *, monitor: str | None = None, sample: int = 0) 
     else:
         side = math.isqrt(counts.numel())
         image = counts.reshape(side, side) if side * side == counts.numel() else counts.reshape(1, -1)
-    figure, (top, bottom) = panels(2, height=3.0)
+    figure, (top, bottom) = panels(2, height=3.0, figure=figure)
     shown = top.imshow(image.numpy(), cmap="gray_r", aspect="auto" if image.shape[0] == 1 else "equal")
     top.set_title(f"{monitor}: spike counts in the last sample (sample {sample})")
     top.axis("off")

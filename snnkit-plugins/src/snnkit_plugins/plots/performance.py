@@ -9,7 +9,7 @@ from snnkit.recording import Recording
 from snnkit_plugins.plots._common import NothingToPlot, panels
 
 
-def performance(recording: Recording, *, prefix: str = "") -> Any:
+def performance(recording: Recording, *, prefix: str = "", figure: Any = None) -> Any:
     """Metrics over units (samples, episodes): accuracy per evaluation method, rates, reward, ...
 
     One panel per group of metrics sharing the part of their name before the first dot
@@ -25,7 +25,7 @@ def performance(recording: Recording, *, prefix: str = "") -> Any:
     groups: dict[str, list[str]] = {}
     for name in metrics:
         groups.setdefault(name.split(".")[0], []).append(name)
-    figure, axes = panels(len(groups))
+    figure, axes = panels(len(groups), figure=figure)
     for ax, (group, names) in zip(axes, groups.items(), strict=True):
         for name in names:
             index, value = metrics[name]

@@ -9,7 +9,7 @@ from snnkit.recording import Recording
 from snnkit_plugins.plots._common import NothingToPlot, panels
 
 
-def reward(recording: Recording, *, window: int = 20) -> Any:
+def reward(recording: Recording, *, window: int = 20, figure: Any = None) -> Any:
     """One panel per metric named ``return...`` or ``reward...`` (running means that the run recorded
     itself, ``..._mean``, are left out), each per unit (episode) with its running mean over
     ``window`` units.
@@ -22,7 +22,7 @@ def reward(recording: Recording, *, window: int = 20) -> Any:
     }
     if not metrics:
         raise NothingToPlot("no reward or return metrics (environment runs record them)")
-    figure, axes = panels(len(metrics))
+    figure, axes = panels(len(metrics), figure=figure)
     for ax, (name, (index, value)) in zip(axes, metrics.items(), strict=True):
         ax.plot(index.numpy(), value.numpy(), alpha=0.4, label=name)
         if len(value) >= window:

@@ -9,7 +9,7 @@ from snnkit.recording import Recording
 from snnkit_plugins.plots._common import NothingToPlot, panels
 
 
-def spikes(recording: Recording, *, sample: int = 0, last_steps: int = 1000) -> Any:
+def spikes(recording: Recording, *, sample: int = 0, last_steps: int = 1000, figure: Any = None) -> Any:
     """Spike raster of every monitor that records spikes: neuron index against time step.
 
     One panel per monitor, for batch sample ``sample`` and the last ``last_steps`` steps.
@@ -20,7 +20,7 @@ def spikes(recording: Recording, *, sample: int = 0, last_steps: int = 1000) -> 
     monitors = [name for name, m in recording.monitors().items() if "s" in m["variables"]]
     if not monitors:
         raise NothingToPlot('no monitor records spikes (variables = ["s"])')
-    figure, axes = panels(len(monitors))
+    figure, axes = panels(len(monitors), figure=figure)
     for ax, name in zip(axes, monitors, strict=True):
         events = recording.events(name)
         steps = int(events["step"].max()) + 1 if events["step"].numel() else 0

@@ -9,7 +9,9 @@ from snnkit.recording import Recording
 from snnkit_plugins.plots._common import NothingToPlot, panels
 
 
-def voltages(recording: Recording, *, sample: int = 0, neurons: int = 5, last_steps: int = 1000) -> Any:
+def voltages(
+    recording: Recording, *, sample: int = 0, neurons: int = 5, last_steps: int = 1000, figure: Any = None
+) -> Any:
     """Membrane potential ``v`` of the first ``neurons`` neurons of every monitor that records it.
 
     >>> voltages  # doctest: +ELLIPSIS
@@ -18,7 +20,7 @@ def voltages(recording: Recording, *, sample: int = 0, neurons: int = 5, last_st
     monitors = [name for name, m in recording.monitors().items() if "v" in m["variables"]]
     if not monitors:
         raise NothingToPlot('no monitor records membrane potentials (variables = ["v"])')
-    figure, axes = panels(len(monitors))
+    figure, axes = panels(len(monitors), figure=figure)
     for ax, name in zip(axes, monitors, strict=True):
         values = recording.values(name, "v")[-last_steps:, sample]
         v = values.reshape(values.shape[0], -1)

@@ -10,7 +10,7 @@ from snnkit.recording import Recording
 from snnkit_plugins.plots._common import NothingToPlot, panels
 
 
-def weights(recording: Recording, *, max_fields: int = 100) -> Any:
+def weights(recording: Recording, *, max_fields: int = 100, figure: Any = None) -> Any:
     """The last recorded weights of each connection (``[run] weights_every`` > 0 records them).
 
     When the source is a square image (e.g. 784 = 28 x 28 inputs), each target neuron's receptive
@@ -22,7 +22,7 @@ def weights(recording: Recording, *, max_fields: int = 100) -> Any:
     snapshots = recording.weights()
     if not snapshots:
         raise NothingToPlot("no weight snapshots (set [run] weights_every)")
-    figure, axes = panels(len(snapshots), width=8.0, height=6.0)
+    figure, axes = panels(len(snapshots), width=8.0, height=6.0, figure=figure)
     for ax, (name, (index, values)) in zip(axes, snapshots.items(), strict=True):
         w = values[-1]
         side = math.isqrt(w.shape[0]) if w.dim() == 2 else 0
