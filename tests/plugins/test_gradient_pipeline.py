@@ -7,7 +7,6 @@ import pytest
 import torch
 
 import snnkit_plugins.experiments
-
 from snnkit import recording as rec
 from snnkit.errors import SnnkitError
 from snnkit.experiment import ExperimentError, load_experiment

@@ -6,7 +6,6 @@ import pytest
 import torch
 
 import snnkit_plugins.experiments
-
 from snnkit import recording as rec
 from snnkit.experiment import load_experiment
 from snnkit.runner import run_experiment
