@@ -14,7 +14,8 @@ EXAMPLE_PLUGIN = "./tests/fixtures/snnkit-example-plugin"
 def install_snnkit(session: nox.Session, *extra: str) -> None:
     """Install the three distributions (editable, so tests see the working tree) and ``extra``."""
     editable = [arg for package in PACKAGES for arg in ("-e", package)]
-    session.install(*editable, EXAMPLE_PLUGIN, "pytest", *extra)
+    # hatchling and editables: tests/test_writing_plugins_doc.py builds the docs' package offline
+    session.install(*editable, EXAMPLE_PLUGIN, "pytest", "hatchling", "editables", *extra)
 
 
 @nox.session
