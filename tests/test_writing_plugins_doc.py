@@ -40,7 +40,7 @@ def built(tmp_path_factory):
     for _, tag, text in blocks():
         if tag.startswith("file="):
             name = tag.removeprefix("file=")
-            files[name] = files.get(name, "") + text
+            files[name] = files[name] + "\n\n" + text if name in files else text
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
