@@ -264,3 +264,25 @@ def test_the_last_metrics_are_printed_at_the_end(entry_point_plugins, tmp_path):
     assert result.exit_code == 0, result.output
     last = rec.open(tmp_path / "m.h5").metrics()["rate.input"][1][-1].item()
     assert f"last metrics: rate.input={last:.4g} rate.output=" in result.output
+
+
+def test_a_broken_plot_is_skipped_naming_its_distribution(entry_point_plugins, tmp_path):
+    from types import SimpleNamespace
+
+    def broken(recording, *, figure=None):
+        return recording.metrics()["no-such-metric"]  # a KeyError, not an SnnkitError
+
+    entry_point_plugins.register(
+        SimpleNamespace(snnkit_register_plots=lambda registry: registry.add("broken", broken)), name="broken"
+    )
+    path = tmp_path / "demo.h5"
+    run_experiment(demo(entry_point_plugins, path), entry_point_plugins)
+    result = CliRunner().invoke(cli, ["plot", str(path), "--out", str(tmp_path / "plots")], obj=entry_point_plugins)
+    assert result.exit_code == 0 and (tmp_path / "plots" / "spikes.png").exists()  # the others are drawn
+    assert "skipped broken: the plot failed (KeyError: 'no-such-metric'); it comes from (registered in code)" in (
+        result.output
+    )
+    named = CliRunner().invoke(cli, ["plot", str(path), "--plot", "broken"], obj=entry_point_plugins)
+    assert (
+        named.exit_code == 2 and "Traceback" not in named.output and "Error: the plot failed (KeyError" in named.output
+    )

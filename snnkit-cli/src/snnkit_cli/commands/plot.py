@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -43,10 +44,12 @@ def plot_command(plugins: PluginManager | None, path: Path, out: Path | None, na
     for component in components:
         try:
             figure = component.build(recording)
-        except SnnkitError as exc:
+        except Exception as exc:
+            # a plot that raises anything but an SnnkitError is broken: say whose, and go on
+            problem = exc if isinstance(exc, SnnkitError) else SnnkitError(_failure(component, exc))
             if names:
-                raise
-            click.echo(f"skipped {component.name}: {exc}", err=True)
+                raise problem from exc
+            click.echo(f"skipped {component.name}: {problem}", err=True)
             continue
         target = out / f"{component.name}.png"
         figure.savefig(target, dpi=dpi)
@@ -58,3 +61,9 @@ def plot_command(plugins: PluginManager | None, path: Path, out: Path | None, na
         written += 1
     if not written:
         raise click.ClickException("no plot found data to draw in this recording")
+
+
+def _failure(component: Any, exc: BaseException) -> str:
+    """What a plot that failed unexpectedly raised, and which distribution it comes from."""
+    provider = component.provider
+    return f"the plot failed ({type(exc).__name__}: {exc}); it comes from {provider.distribution} {provider.version}"

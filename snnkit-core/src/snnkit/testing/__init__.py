@@ -436,9 +436,9 @@ class RecorderContract(_Contract):
         recorder.log(1, {"rate": 2.0})
         recorder.finish("interrupted")
         again = self.recorder(plugins)
+        again.monitor("layer", "layer", ["s", "v"])  # as the runner does: monitors first, then resume
         checkpoint = again.resume(path)
         assert int(checkpoint["progress"]["index"]) == 0, "resume returned another checkpoint"
-        again.monitor("layer", "layer", ["s", "v"])
         again.finish("interrupted")
         recording = type(again).open(path)
         assert recording.spikes("layer").shape[0] == 3, (
