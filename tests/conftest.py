@@ -1,9 +1,13 @@
 import itertools
+import os
 import textwrap
 
 import pytest
 
 from snnkit import PluginManager
+
+# figures are drawn to files in tests, whatever display the machine has (the live-window test sets its own)
+os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 @pytest.fixture

@@ -222,7 +222,7 @@ def test_inspect_and_plot(entry_point_plugins, tmp_path):
     assert bad.exit_code == 2 and "did you mean 'spikes'" in bad.output
 
 
-def test_live_plots_render_within_their_time_budget(entry_point_plugins, tmp_path):
+def test_live_plots_render_within_their_time_budget(entry_point_plugins, tmp_path, capsys):
     from snnkit_cli.commands.run import LivePlots
 
     path = tmp_path / "demo.h5"
@@ -234,9 +234,14 @@ def test_live_plots_render_within_their_time_budget(entry_point_plugins, tmp_pat
     live(2, path, lambda: flushes.append(1))
     assert live.renders == 1 and flushes == [1]
     assert (tmp_path / "live" / "spikes.png").exists() and (tmp_path / "live" / "performance.png").exists()
+    live(4, path, lambda: None)
+    assert live.renders == 2
+    # no display here (MPLBACKEND=Agg): said once, then files
+    assert capsys.readouterr().err.lower().count("live plots: no display (matplotlib backend 'agg')") == 1
     frugal = LivePlots(entry_point_plugins, ["spikes"], tmp_path / "frugal", every=1, budget=0.1)
-    frugal(1, path, lambda: None)  # just started: a render (about 1 s expected) would exceed 10 %
-    assert frugal.renders == 0
+    frugal(1, path, lambda: None)  # the first render comes at once
+    frugal(2, path, lambda: None)  # the next would take drawing above 10 % of the time since the start
+    assert frugal.renders == 1
 
 
 def test_threads_are_chosen_per_run_do_not_change_results_and_are_given_back(entry_point_plugins, tmp_path):

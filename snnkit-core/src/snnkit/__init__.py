@@ -19,6 +19,7 @@ from snnkit.network import Network, NetworkState
 from snnkit.neurons import NeuronGroup
 from snnkit.ops import any_nonzero
 from snnkit.pipelines import Pipeline
+from snnkit.plots import plot
 from snnkit.plugins import PluginManager, get_plugin_manager
 from snnkit.registry import Component, Registry
 from snnkit.surrogates import Surrogate, spike, to_spikes
@@ -53,6 +54,7 @@ __all__ = [
     "any_nonzero",
     "get_plugin_manager",
     "hookimpl",
+    "plot",
     "spike",
     "to_spikes",
 ]

@@ -50,44 +50,83 @@ class StopFlag:
 
 
 class LivePlots:
-    """Re-renders the experiment's plots from the recording while it runs.
+    """Redraws the experiment's plots from the recording while it runs.
 
-    At most every ``every`` samples, and never more than ``budget`` of the wall time: a render is
-    skipped when it would take rendering above that share of the time since the run started (so
-    a short run may finish before the first render). PNGs go to
-    ``folder``; with an interactive matplotlib backend the figures are shown too.
+    With an interactive matplotlib backend (a display: TkAgg, QtAgg, macOS, ...) each plot is one
+    window, redrawn in place; without one it says so once and writes PNGs to ``folder`` instead.
+    The first redraw comes at the first unit on the interval; after it, at most every ``every``
+    units and never more than ``budget`` of the wall time: a redraw is skipped when it would take
+    drawing above that share of the time since the run started. A window the user closes stays
+    closed.
     """
 
-    def __init__(self, plugins: PluginManager, names: list[str], folder: Path, every: int, budget: float = 0.1) -> None:
+    def __init__(
+        self, plugins: PluginManager, names: list[str], folder: Path, every: int, budget: float = 0.05
+    ) -> None:
         self.plugins, self.names, self.folder, self.every, self.budget = plugins, names, folder, every, budget
         self.started, self.spent, self.renders = time.perf_counter(), 0.0, 0
-        self.last = 1.0  # expected cost of a render (s): the first includes importing matplotlib
+        self.last = 0.0  # what the last render cost (s)
+        self.figures: dict[str, Any] = {}
+        self.windows: bool | None = None  # decided at the first render
 
     def __call__(self, done: int, path: Path, flush: Callable[[], None]) -> None:
-        if done % self.every:
-            return
-        if self.spent + self.last > self.budget * (time.perf_counter() - self.started):
+        if self.windows:
+            begin = time.perf_counter()
+            self._events()  # keep the windows responsive between redraws
+            self.spent += time.perf_counter() - begin
+        over_budget = self.spent + self.last > self.budget * (time.perf_counter() - self.started)
+        if done % self.every or (self.renders and over_budget):
             return
         begin = time.perf_counter()
         flush()
-        from snnkit_plugins.plots._common import pyplot
-
-        plt = pyplot()
-        recording = open_recording(path, self.plugins)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        for name in self.names:
-            try:
-                figure = self.plugins.build("plots", name, recording)
-            except Exception:
-                continue
-            figure.savefig(self.folder / f"{name}.png", dpi=80)
-            if plt.get_backend().lower() != "agg":
-                plt.show(block=False)
-                plt.pause(0.001)
-            plt.close(figure)
-        self.renders += 1
+        self.render(path)
         self.last = time.perf_counter() - begin
         self.spent += self.last
+
+    def render(self, path: Path) -> None:
+        """Draw every plot from the recording at ``path`` now."""
+        import matplotlib.pyplot as plt
+
+        if self.windows is None:
+            self.windows = _interactive(plt.get_backend())
+            if not self.windows:
+                click.echo(
+                    f"live plots: no display (matplotlib backend {plt.get_backend()!r}); writing them to {self.folder}",
+                    err=True,
+                )
+        recording = open_recording(path, self.plugins)
+        for name in self.names:
+            figure = self.figures.get(name)
+            if self.windows and figure is not None and not plt.fignum_exists(figure.number):
+                continue  # closed by the user
+            try:
+                figure = self.plugins.build("plots", name, recording, figure=figure)
+            except Exception:
+                continue  # nothing to draw yet (no metrics before the first unit), or a broken plot
+            if self.windows:
+                if name not in self.figures:
+                    figure.canvas.manager.set_window_title(f"snnkit: {name}")
+                    figure.show()
+                self.figures[name] = figure
+                figure.canvas.draw_idle()
+            else:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                figure.savefig(self.folder / f"{name}.png", dpi=80)
+                plt.close(figure)
+        if self.windows:
+            self._events()
+        self.renders += 1
+
+    def _events(self) -> None:
+        for figure in self.figures.values():
+            figure.canvas.flush_events()
+
+
+def _interactive(backend: str) -> bool:
+    """Whether matplotlib's ``backend`` opens windows."""
+    from matplotlib.backends import BackendFilter, backend_registry
+
+    return backend.lower() in backend_registry.list_builtin(BackendFilter.INTERACTIVE)
 
 
 def _format_metrics(metrics: Mapping[str, float]) -> str:
@@ -107,9 +146,14 @@ def _format_metrics(metrics: Mapping[str, float]) -> str:
 @click.option("--force", is_flag=True, help="Replace an existing recording at the output (never any other file).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary at the end.")
-@click.option("--live", is_flag=True, help="Redraw the experiment's plots while it runs (PNGs next to the recording).")
 @click.option(
-    "--live-every", default=10, show_default=True, help="Samples between live redraws (at most 10% of the time)."
+    "--live", is_flag=True, help="Redraw the experiment's plots in windows while it runs (PNGs without a display)."
+)
+@click.option(
+    "--live-every",
+    default=10,
+    show_default=True,
+    help="Units between live redraws (redrawing takes at most 5% of the time).",
 )
 @click.pass_obj
 def run_command(
@@ -172,12 +216,15 @@ def run_command(
         result = run_experiment(
             exp, plugins, resume=resume, force=force, should_stop=stop, progress=progress, live=live_plots
         )
+    seconds = round(time.perf_counter() - started, 3)
+    if live_plots is not None:
+        live_plots.render(result.path)  # the end of the run, whatever the throttle skipped
     summary: dict[str, Any] = {
         "status": result.status,
         "path": str(result.path),
         "units_done": result.units_done,
         "units": result.units,
-        "seconds": round(time.perf_counter() - started, 3),
+        "seconds": seconds,
         "metrics": result.metrics,
         "note": result.error,
     }
@@ -190,10 +237,16 @@ def run_command(
         click.echo(f"{result.status}: {result.units_done}/{result.units} {unit} recorded in {result.path}{note}")
         if result.metrics:
             click.echo("last metrics: " + " ".join(f"{k}={v:.4g}" for k, v in result.metrics.items()))
+        click.echo(f"look at it: snnkit inspect {result.path}   snnkit plot {result.path}")
     if result.status == "interrupted":
         if not as_json:
             click.echo(f"resume with: snnkit run --resume {result.path}", err=True)
         sys.exit(INTERRUPTED)
+    if live_plots is not None and live_plots.windows and sys.stdin.isatty():
+        import matplotlib.pyplot as plt
+
+        click.echo("live plots: close their windows to exit", err=True)
+        plt.show()
 
 
 @click.command("experiments")
