@@ -161,3 +161,20 @@ def test_experiments_command_lists_the_demo(entry_point_plugins):
         "mnist-surrogate-fc",
         "poisson-lif-demo",
     ]
+
+
+def test_run_samples_is_refused_by_pipelines_that_count_their_own_units(entry_point_plugins):
+    with pytest.raises(ExperimentError) as info:
+        load_experiment("mnist-diehl-cook", entry_point_plugins, ["run.samples=5"])
+    assert str(info.value).endswith(
+        "[run] key 'samples': the 'dataset' pipeline does not count [run] samples: say how much it runs with"
+        " [pipeline] train_samples (--set pipeline.train_samples=N)"
+    )
+    with pytest.raises(ExperimentError, match=r"\[pipeline\] episodes \(--set pipeline.episodes=N\)"):
+        load_experiment("cartpole-mstdp", entry_point_plugins, ["run.samples=5"])
+    assert load_experiment("poisson-lif-demo", entry_point_plugins, ["run.samples=5"]).run["samples"] == 5
+    resolved = load_experiment("mnist-diehl-cook", entry_point_plugins).to_toml()
+    assert "samples =" not in resolved.split("[dataset]")[0]  # [run] holds no samples it would ignore
+    # what recordings made before the check carry (the old default) still resumes
+    old = resolved.replace("[run]\n", "[run]\nsamples = 10\n", 1)
+    assert parse_experiment(old, entry_point_plugins).run["samples"] is None

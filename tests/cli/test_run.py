@@ -291,3 +291,23 @@ def test_a_broken_plot_is_skipped_naming_its_distribution(entry_point_plugins, t
     assert (
         named.exit_code == 2 and "Traceback" not in named.output and "Error: the plot failed (KeyError" in named.output
     )
+
+
+def test_a_resume_uses_the_thread_count_the_run_started_with(entry_point_plugins, tmp_path, monkeypatch):
+    import snnkit.runner
+
+    path = tmp_path / "t.h5"
+    experiment = demo(entry_point_plugins, path, ["run.threads=2", "run.checkpoint_every=1"])
+    stopped = run_experiment(experiment, entry_point_plugins, should_stop=lambda: rec_units(path) >= 2)
+    assert stopped.status == "interrupted"
+    monkeypatch.setattr(snnkit.runner, "choose_threads", lambda setting, batch: 1)  # the load changed since
+    seen = []
+    resumed = run_experiment(
+        experiment, entry_point_plugins, resume=path, progress=lambda *_: seen.append(torch.get_num_threads())
+    )
+    assert resumed.status == "complete" and set(seen) == {2}
+
+
+def rec_units(path):
+    """Units a recording has checkpointed so far (0 before the file exists)."""
+    return int(rec.open(path).checkpoint()["progress"]["index"]) + 1 if path.exists() else 0

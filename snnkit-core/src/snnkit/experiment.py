@@ -43,7 +43,7 @@ RUN_KEYS: dict[str, tuple[type | tuple[type, ...], Any]] = {
     "dt": (float, 1.0),
     "time": (int, 250),
     "batch_size": (int, 1),
-    "samples": (int, 10),
+    "samples": (int, None),  # None: 10 for pipelines that count [run] samples; see Pipeline.length_key
     "output": (str, None),  # None: runs/{name} with the recorder's file suffix
     "flush_every": (int, 10),
     "checkpoint_every": (int, 50),
@@ -210,6 +210,7 @@ def validate(data: dict[str, Any], plugins: PluginManager, source: str) -> dict[
         default = _default(plugins, kind, table, source)
         if table in data or default is not None:
             data[table] = _plugin_table(data.get(table, {}), table, kind, plugins, source, default)
+    _samples(data, plugins, source)
     recorder = plugins.get("recorders", data["recorder"]["plugin"]).factory if "recorder" in data else None
     data["run"]["output"] = _output(data["run"], recorder, source)
     if "network" in data:
@@ -356,7 +357,7 @@ def _run_table(run: Any, source: str) -> dict[str, Any]:
         resolved.setdefault(key, default)
     resolved["name"] = resolved["name"] or Path(source.split(" ")[-1].strip("()'")).stem or "experiment"
     for key in ("time", "batch_size", "samples"):
-        if resolved[key] < 1:
+        if resolved[key] is not None and resolved[key] < 1:
             raise ExperimentError(source, "run", key, f"must be at least 1, got {resolved[key]}")
     if not resolved["dt"] > 0 or not math.isfinite(resolved["dt"]):
         raise ExperimentError(source, "run", "dt", f"must be a positive time step in ms, got {resolved['dt']}")
@@ -370,6 +371,30 @@ def _run_table(run: Any, source: str) -> dict[str, Any]:
             raise ExperimentError(source, "run", key, f"must be a number of units, 0 for never; got {resolved[key]}")
     _check_device(resolved["device"], source)
     return resolved
+
+
+#: Units of a run whose pipeline counts ``[run] samples`` and whose file gives none.
+DEFAULT_SAMPLES = 10
+
+
+def _samples(data: dict[str, Any], plugins: PluginManager, source: str) -> None:
+    """``[run] samples`` for a pipeline that counts it (10 when not given), and an error for one that
+    says how much to run with a key of its own (``Pipeline.length_key``) instead of ignoring it."""
+    name = data.get("pipeline", {}).get("plugin")
+    own = getattr(plugins.get("pipelines", name).factory, "length_key", None) if name else None
+    if own is None:
+        if data["run"]["samples"] is None:
+            data["run"]["samples"] = DEFAULT_SAMPLES
+    elif data["run"]["samples"] == DEFAULT_SAMPLES:
+        data["run"]["samples"] = None  # what recordings made before this check carry: they still resume
+    elif data["run"]["samples"] is not None:
+        raise ExperimentError(
+            source,
+            "run",
+            "samples",
+            f"the {name!r} pipeline does not count [run] samples: say how much it runs with [pipeline]"
+            f" {own} (--set pipeline.{own}=N)",
+        )
 
 
 def _output(run: dict[str, Any], recorder: Any, source: str) -> str:
@@ -453,7 +478,7 @@ def _check_network_memory(data: dict[str, Any], source: str) -> None:
                 f" {describe_bytes(neurons * batch * STATE_BYTES)} of memory; {describe_bytes(available)} is available",
             )
     run = data["run"]
-    held = min([n for n in (run["flush_every"], run["checkpoint_every"], run["samples"]) if n > 0])
+    held = min([n for n in (run["flush_every"], run["checkpoint_every"], run["samples"] or 0) if n > 0])
     for i, monitor in enumerate(data["monitors"]):
         neurons = sizes.get(monitor["target"])
         if neurons is None:  # a connection's variables
@@ -653,7 +678,7 @@ def dump_toml(data: Mapping[str, Any]) -> str:
     lines: list[str] = []
 
     def table(prefix: str, values: Mapping[str, Any]) -> None:
-        scalars = {k: v for k, v in values.items() if not _is_table(v) and not _is_table_array(v)}
+        scalars = {k: v for k, v in values.items() if v is not None and not _is_table(v) and not _is_table_array(v)}
         if prefix and (scalars or not values):
             lines.append(f"[{prefix}]")
         lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in scalars.items())

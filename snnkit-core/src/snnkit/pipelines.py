@@ -47,6 +47,10 @@ class Pipeline(ABC):
     """
 
     unit = "samples"
+    #: The ``[pipeline]`` parameter that says how much a run does, for a pipeline that counts its
+    #: own units (``"train_samples"``, ``"episodes"``); ``None``: it runs ``[run] samples`` units,
+    #: and an experiment that sets ``[run] samples`` for the others is refused, not ignored.
+    length_key: str | None = None
 
     def prepare(self, network: Network, context: RunContext) -> None:  # noqa: B027 - optional hook
         """Called once before the first unit (e.g. to add the monitors the pipeline reads)."""

@@ -107,7 +107,7 @@ def prepare_run(experiment: Experiment, plugins: PluginManager) -> tuple[Network
         time=run["time"],
         dt=run["dt"],
         batch_size=run["batch_size"],
-        samples=run["samples"],
+        samples=run["samples"] or 0,  # None: the pipeline counts its units itself (Pipeline.length_key)
         generator=network.generator(),
         encoder=build_plugin(experiment, "encoder", plugins),
         dataset=build_plugin(experiment, "dataset", plugins),
@@ -279,8 +279,8 @@ def run_experiment(
     with contextlib.ExitStack() as stack:
         previous_threads = torch.get_num_threads()
         stack.callback(torch.set_num_threads, previous_threads)  # the caller's setting comes back
-        torch.set_num_threads(choose_threads(run["threads"], run["batch_size"]))
         if resume is None:
+            torch.set_num_threads(choose_threads(run["threads"], run["batch_size"]))
             with _as_output_error(experiment):
                 check_output(path, plugins, force=force)  # before the lock file is made beside it
                 stack.enter_context(RunLock(path))
@@ -291,6 +291,10 @@ def run_experiment(
             if finished_run.status == "complete":
                 done = int(finished_run.checkpoint()["progress"]["index"]) + 1
                 return RunResult("complete", path, done, done, {}, "already complete: nothing to resume")
+            # the thread count the run started with: batched sums add up in its order, so the
+            # resumed run ends exactly as an uninterrupted one would have
+            recorded = finished_run.attrs.get("threads")
+            torch.set_num_threads(int(recorded) if recorded else choose_threads(run["threads"], run["batch_size"]))
         network, pipeline, recorder, context = prepare_run(experiment, plugins)
         units = 0
         if resume is None:

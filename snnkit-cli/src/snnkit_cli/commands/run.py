@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import signal
 import sys
 import time
@@ -191,6 +192,12 @@ def run_command(
         click.echo(exp.to_toml(), nl=False)
         return
     unit = getattr(plugins.get("pipelines", exp.data["pipeline"]["plugin"]).factory, "unit", "samples")
+    if unit == "batches" and exp.run["batch_size"] == 1:
+        unit = "samples"
+    # torch logs where it looks for CUDA when it compiles on a CPU: nothing the user can act on
+    logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+    if exp.run["compile"] and not quiet and not as_json:
+        click.echo("compiling the network's step (torch.compile): the first unit takes a minute or so", err=True)
     started = time.perf_counter()
     with StopFlag() as stop, contextlib.ExitStack() as stack:
         bars: list[Any] = []  # the bar appears with the first finished unit, after every check passed

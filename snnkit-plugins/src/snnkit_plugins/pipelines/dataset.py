@@ -94,6 +94,7 @@ class DatasetPipeline(Pipeline):
     """
 
     unit = "batches"
+    length_key = "train_samples"
 
     def __init__(
         self,

@@ -91,6 +91,7 @@ class EnvironmentPipeline(Pipeline):
     """
 
     unit = "episodes"
+    length_key = "episodes"
 
     def __init__(
         self,

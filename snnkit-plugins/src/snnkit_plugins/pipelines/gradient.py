@@ -131,6 +131,7 @@ class GradientPipeline(Pipeline):
     """
 
     unit = "batches"
+    length_key = "train_samples"
 
     def __init__(
         self,
