@@ -311,3 +311,11 @@ def test_a_resume_uses_the_thread_count_the_run_started_with(entry_point_plugins
 def rec_units(path):
     """Units a recording has checkpointed so far (0 before the file exists)."""
     return int(rec.open(path).checkpoint()["progress"]["index"]) + 1 if path.exists() else 0
+
+
+def test_the_progress_bar_shows_the_metrics_that_say_how_learning_goes_first():
+    from snnkit_cli.commands.run import _format_metrics
+
+    metrics = {"rate.input": 3.0, "rate.output": 2.0, "loss": 0.5, "accuracy.all-activity": 0.9}
+    assert _format_metrics(metrics) == "accuracy.all-activity=0.9 loss=0.5 rate.input=3"
+    assert _format_metrics({"rate.x": 1.0, "return_mean": 10.0}) == "return_mean=10 rate.x=1"

@@ -130,8 +130,14 @@ def _interactive(backend: str) -> bool:
     return backend.lower() in backend_registry.list_builtin(BackendFilter.INTERACTIVE)
 
 
+#: Metrics that say how a run goes, shown first in the progress bar (then the others, e.g. rates).
+FIRST = ("test_accuracy", "accuracy", "test_return", "return", "loss", "test_loss")
+
+
 def _format_metrics(metrics: Mapping[str, float]) -> str:
-    return " ".join(f"{k}={v:.3g}" for k, v in list(metrics.items())[:3])
+    """Up to three metrics for the progress bar, those that say how learning goes first."""
+    ranked = sorted(metrics, key=lambda k: next((i for i, f in enumerate(FIRST) if k.startswith(f)), len(FIRST)))
+    return " ".join(f"{k}={metrics[k]:.3g}" for k in ranked[:3])
 
 
 @click.command("run")
