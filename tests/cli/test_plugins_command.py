@@ -155,10 +155,30 @@ def test_a_commands_hook_that_raises_leaves_every_other_command_working(site):
     assert "snnkit_register_commands raised RuntimeError: boom (at " in messages
     runner = CliRunner()
     assert runner.invoke(group, ["hello"], obj=manager).output == "hi\n"
-    listing = runner.invoke(group, ["plugins", "--kind", "neurons"], obj=manager)
+    listing = runner.invoke(group, ["plugins", "--kind", "commands"], obj=manager)
     assert listing.exit_code == 0
     assert (
         "snnkit hello  (snnkit-fake-cli 0.2 (entry point 'hello'))" in listing.output
         or "snnkit hello" in listing.output
     )
     assert "snnkit-fake-bad-cli" in listing.output
+
+
+def test_kind_commands_lists_the_commands_plugins_add(entry_point_plugins):
+    import importlib.util
+
+    from snnkit_cli.commands.plugins import plugins_command
+    from snnkit_cli.main import SnnkitGroup, add_plugin_commands
+
+    group = SnnkitGroup(name="snnkit")
+    group.add_command(plugins_command)
+    add_plugin_commands(entry_point_plugins, group)
+    result = CliRunner().invoke(group, ["plugins", "--kind", "commands"], obj=entry_point_plugins)
+    assert result.exit_code == 0
+    if importlib.util.find_spec("snnkit_example") is not None:  # the example package adds one
+        assert result.output.startswith("snnkit example-info  (snnkit-example-plugin ")
+    else:
+        assert result.output == "no installed plugin adds a command\n"
+    listing = CliRunner().invoke(group, ["plugins", "--kind", "neurons"], obj=entry_point_plugins)
+    assert "commands added by plugins" not in listing.output  # only in the full listing
+    assert "commands added by plugins" in CliRunner().invoke(group, ["plugins"], obj=entry_point_plugins).output

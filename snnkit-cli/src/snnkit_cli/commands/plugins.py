@@ -15,12 +15,23 @@ from snnkit.registry import KINDS, Component, Parameter
 
 @click.command("plugins")
 @click.argument("name", required=False)
-@click.option("--kind", "kind", metavar="KIND", help=f"Only this kind: {', '.join(KINDS)}.")
+@click.option("--kind", "kind", metavar="KIND", help=f"Only this kind: {', '.join(KINDS)}, or commands.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_obj
 def plugins_command(manager: PluginManager | None, name: str | None, kind: str | None, as_json: bool) -> None:
     """List every registered component, or show NAME's parameters and documentation."""
     manager = manager or get_plugin_manager()
+    if kind == "commands" and name is None:  # not a component kind: the commands plugins add to snnkit
+        commands = _plugin_commands()
+        if as_json:
+            click.echo(json.dumps({"commands": commands}, indent=2))
+        for command in [] if as_json else commands:
+            click.echo(f"snnkit {command['name']}  ({command['provided_by']})")
+        if not commands and not as_json:
+            click.echo("no installed plugin adds a command")
+        if not as_json:
+            _echo_failures(manager)
+        return
     components = manager.components(kind)
     if name is not None:
         matches = [c for c in components if c.name == name]
@@ -45,7 +56,7 @@ def plugins_command(manager: PluginManager | None, name: str | None, kind: str |
         click.echo(json.dumps(data, indent=2))
         return
     click.echo(_table(components, manager))
-    if commands:
+    if commands and kind is None:
         click.echo("\ncommands added by plugins:")
         for command in commands:
             click.echo(f"  snnkit {command['name']}  ({command['provided_by']})")
@@ -55,6 +66,10 @@ def plugins_command(manager: PluginManager | None, name: str | None, kind: str |
             " using it is an error until one is uninstalled or disabled with SNNKIT_DISABLE_PLUGINS",
             err=True,
         )
+    _echo_failures(manager)
+
+
+def _echo_failures(manager: PluginManager) -> None:
     for failure in _failures(manager):
         click.echo(
             f"failed: plugin {failure['plugin']!r} from {failure['distribution']} {failure['version']}: "
