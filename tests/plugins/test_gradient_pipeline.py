@@ -137,3 +137,11 @@ class TestGradientPipelineContract(PipelineContract):
     @pytest.fixture(autouse=True)
     def _files(self, mnist_env):
         """The shared MNIST files through SNNKIT_DATA."""
+
+
+def test_a_dataset_without_classes_or_labels_is_a_clear_error():
+    from snnkit_plugins.pipelines.gradient import _labels_max
+
+    assert _labels_max(type("Labelled", (), {"labels": [0, 3, 1]})()) == 3
+    with pytest.raises(SnnkitError, match="neither `classes` .* nor `labels`"):
+        _labels_max(object())

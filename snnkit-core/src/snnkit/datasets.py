@@ -2,7 +2,9 @@
 
 A dataset component is a callable returning a ``torch.utils.data.Dataset`` whose items are
 ``(data, label)`` pairs of tensors; an encoder turns ``data`` into spikes. The factory takes at
-least ``root`` (where files live) and ``train`` (which split)::
+least ``root`` (where files live; a dataset made in memory accepts and ignores it) and ``train``
+(which split). Pipelines that need the number of classes read the dataset's ``classes`` (a list
+of class names) or, failing that, its ``labels`` (a tensor of every item's label)::
 
     def mnist(root: str | None = None, train: bool = True, download: bool = True) -> Dataset: ...
 """

@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 class Model(Protocol):
     """Builds a ready-to-run :class:`~snnkit.Network` from keyword parameters.
 
-    A model may also say how a data pipeline should drive it, through attributes on the network
-    it returns: ``input_layer`` (name of the layer that receives encoded data) and
-    ``output_layer`` (name of the layer whose spikes are evaluated).
+    Parameters named ``seed``, ``dt`` and ``plugins``, when the model takes them, receive the
+    run's seed, time step and plugin manager (build the network with them). A model also says how
+    a pipeline drives it through the network it returns: ``input_layer`` (the layer that receives
+    encoded data) and ``output_layer`` (the layer whose spikes are evaluated).
     """
 
     def __call__(self, **params: Any) -> Network: ...

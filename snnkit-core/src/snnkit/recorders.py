@@ -45,7 +45,10 @@ class Recorder(ABC):
 
     @abstractmethod
     def resume(self, path: Path) -> Mapping[str, Any]:
-        """Reopen an existing record; return its checkpoint (see :meth:`checkpoint`)."""
+        """Reopen an existing record to continue it; return its last checkpoint (see
+        :meth:`checkpoint`). Drop everything recorded after that checkpoint (monitored steps,
+        metrics, snapshots, arrays) and set the status back to ``running``. The runner has called
+        :meth:`monitor` for every monitor before: keep those monitors' streams."""
 
     @abstractmethod
     def monitor(self, name: str, target: str, variables: Sequence[str]) -> Monitor:

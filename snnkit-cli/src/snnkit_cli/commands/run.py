@@ -176,7 +176,7 @@ def run_command(
     live: bool,
     live_every: int,
 ) -> None:
-    """Run EXPERIMENT (a TOML file or a name from `snnkit experiments`) and record it to HDF5.
+    """Run EXPERIMENT (a TOML file or a name from `snnkit experiments`) and record it (HDF5 by default).
 
     Ctrl-C or SIGTERM stops at the next sample, writes a checkpoint and exits with 130; a second
     Ctrl-C stops at once, keeping the last checkpoint. `snnkit run --resume RUN.h5` continues it.

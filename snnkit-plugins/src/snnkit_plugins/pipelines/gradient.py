@@ -190,7 +190,7 @@ class GradientPipeline(Pipeline):
             )
         self.train_set = context.dataset
         self.test_set = context.load_dataset(train=False) if self.test_samples != 0 else None
-        self.n_classes = len(getattr(self.train_set, "classes", [])) or int(self.train_set.labels.max()) + 1
+        self.n_classes = len(getattr(self.train_set, "classes", [])) or _labels_max(self.train_set) + 1
         outputs = network.layers[self.output_layer].size
         if outputs != self.n_classes:
             raise SnnkitError(
@@ -331,3 +331,14 @@ class GradientPipeline(Pipeline):
 @hookimpl
 def snnkit_register_pipelines(registry):
     registry.add("gradient", GradientPipeline)
+
+
+def _labels_max(dataset: Any) -> int:
+    """The largest label of a dataset without ``classes``, from its ``labels`` (see snnkit.datasets)."""
+    labels = getattr(dataset, "labels", None)
+    if labels is None:
+        raise SnnkitError(
+            f"the gradient pipeline needs the number of classes, and the dataset ({type(dataset).__name__}) has"
+            " neither `classes` (a list of class names) nor `labels` (every item's label): give it one"
+        )
+    return int(torch.as_tensor(labels).max())
