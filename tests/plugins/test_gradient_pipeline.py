@@ -143,5 +143,5 @@ def test_a_dataset_without_classes_or_labels_is_a_clear_error():
     from snnkit_plugins.pipelines.gradient import _labels_max
 
     assert _labels_max(type("Labelled", (), {"labels": [0, 3, 1]})()) == 3
-    with pytest.raises(SnnkitError, match="neither `classes` .* nor `labels`"):
+    with pytest.raises(SnnkitError, match=r"neither `classes` .* nor `labels`"):
         _labels_max(object())
