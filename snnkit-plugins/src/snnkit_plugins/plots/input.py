@@ -1,52 +1,74 @@
-"""The ``input`` plot: what an input layer received in the last sample, as an image and spikes."""
+"""The ``input`` plot: what an input layer received in the last sample, as rates and spikes."""
 
 from __future__ import annotations
 
-import math
-import tomllib
 from typing import Any
 
 from snnkit import hookimpl
 from snnkit.recording import Recording
-from snnkit_plugins.plots._common import NothingToPlot, panels
+from snnkit_plugins.plots._common import (
+    NothingToPlot,
+    colour_bar,
+    dt_of,
+    experiment_of,
+    image_shape,
+    integer_ticks,
+    panels,
+    raster_size,
+    step_label,
+)
 
 
 def input(recording: Recording, *, monitor: str | None = None, sample: int = 0, figure: Any = None) -> Any:
-    """The input of the last sample: spike counts per input neuron drawn as an image (the layer's
-    2-D shape, or a square when its size is one) and the spike train as a raster.
+    """The input of the last sample: each input neuron's firing rate (Hz) in it, drawn as an image
+    when the layer is one (a 2-D or 3-D shape, or the flat input of a data set's square images)
+    and as bars over the neuron index otherwise; below, the spike train as a raster.
 
     ``monitor`` defaults to the spike monitor of the pipeline's input layer (``input_layer``,
-    else a layer named ``input``).
+    else a layer named ``input``). Steps are numbered from the start of the run, as in ``spikes``.
 
     >>> input  # doctest: +ELLIPSIS
     <function input at ...>
     """
-    experiment = tomllib.loads(recording.experiment)
+    experiment = experiment_of(recording)
     layer = experiment.get("pipeline", {}).get("input_layer", "input")
     monitors = recording.monitors()
     if monitor is None:
         monitor = next((n for n, m in monitors.items() if m["target"] == layer and "s" in m["variables"]), None)
     if monitor is None or monitor not in monitors:
         raise NothingToPlot(f"no spike monitor on the input layer {layer!r}")
+    layer = str(monitors[monitor]["target"])
     spikes = recording.spikes(monitor)
-    steps = int(experiment.get("run", {}).get("time", spikes.shape[0]))
-    window = spikes[-steps:, sample]  # [steps, *shape]
-    counts = window.reshape(window.shape[0], -1).sum(0).float()
-    shape = tuple(window.shape[1:])
-    if len(shape) >= 2:
-        image = counts.reshape(shape[-2:]) if len(shape) == 2 else counts.reshape(shape).sum(0)
-    else:
-        side = math.isqrt(counts.numel())
-        image = counts.reshape(side, side) if side * side == counts.numel() else counts.reshape(1, -1)
+    total = spikes.shape[0]  # rows are the steps of the run
+    steps = min(int(experiment.get("run", {}).get("time", total)), total)
+    start = total - steps
+    window = spikes[start:, sample]  # [steps, *shape]
+    flat = window.reshape(window.shape[0], -1)
+    seconds = steps * dt_of(experiment) / 1000.0
+    rates = flat.sum(0).float() / max(seconds, 1e-12)
+    image = image_shape(recording, experiment, layer, rates.numel())
     figure, (top, bottom) = panels(2, height=3.0, figure=figure)
-    shown = top.imshow(image.numpy(), cmap="gray_r", aspect="auto" if image.shape[0] == 1 else "equal")
-    top.set_title(f"{monitor}: spike counts in the last sample (sample {sample})")
-    top.axis("off")
-    figure.colorbar(shown, ax=top)
-    step, neuron = window.reshape(window.shape[0], -1).nonzero(as_tuple=True)
-    bottom.scatter(step.numpy(), neuron.numpy(), s=1, c="k", marker="|")
-    bottom.set_xlabel("step of the sample")
-    bottom.set_ylabel("input neuron")
+    title = f"{monitor}: firing rate in the last sample (steps {start} to {total - 1}, sample {sample})"
+    if image is not None:
+        picture = rates.reshape(image) if len(image) == 2 else rates.reshape(image).mean(0)
+        shown = top.imshow(picture.numpy(), cmap="gray_r", interpolation="nearest")
+        top.axis("off")
+        colour_bar(figure, top, shown, label="rate (Hz)")
+    else:
+        top.bar(range(rates.numel()), rates.numpy(), width=1.0, color="0.3")
+        top.set_xlim(-0.5, rates.numel() - 0.5)
+        top.set_xlabel("input neuron index")
+        top.set_ylabel("rate (Hz)")
+        integer_ticks(top.xaxis)
+    top.set_title(title, fontsize="medium")
+    step, neuron = flat.nonzero(as_tuple=True)
+    bottom.scatter((step + start).numpy(), neuron.numpy(), s=raster_size(flat.shape[1], 3.0), c="k", marker="|")
+    bottom.set_xlim(start - 0.5, total - 0.5)
+    bottom.set_ylim(-0.5, flat.shape[1] - 0.5)
+    bottom.set_xlabel(step_label(experiment))
+    bottom.set_ylabel("input neuron index")
+    integer_ticks(bottom.xaxis)
+    integer_ticks(bottom.yaxis)
     figure.tight_layout()
     return figure
 

@@ -2,33 +2,60 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from snnkit import hookimpl
 from snnkit.recording import Recording
-from snnkit_plugins.plots._common import NothingToPlot, panels
+from snnkit_plugins.plots._common import (
+    NothingToPlot,
+    experiment_of,
+    integer_ticks,
+    layer_shape,
+    panels,
+    raster_size,
+    recorded_steps,
+    step_label,
+)
 
 
 def spikes(recording: Recording, *, sample: int = 0, last_steps: int = 1000, figure: Any = None) -> Any:
     """Spike raster of every monitor that records spikes: neuron index against time step.
 
-    One panel per monitor, for batch sample ``sample`` and the last ``last_steps`` steps.
+    One panel per monitor, for batch sample ``sample`` and the last ``last_steps`` steps of the
+    recording. Steps are numbered from the start of the run and the x range is the same as the
+    ``voltages`` plot's with the same ``last_steps``, so the two line up.
 
     >>> spikes  # doctest: +ELLIPSIS
     <function spikes at ...>
     """
-    monitors = [name for name, m in recording.monitors().items() if "s" in m["variables"]]
+    monitors = {name: m for name, m in recording.monitors().items() if "s" in m["variables"]}
     if not monitors:
         raise NothingToPlot('no monitor records spikes (variables = ["s"])')
-    figure, axes = panels(len(monitors), figure=figure)
-    for ax, name in zip(axes, monitors, strict=True):
+    experiment = experiment_of(recording)
+    steps = recorded_steps(recording)
+    start = max(steps - last_steps, 0)
+    figure, axes = panels(len(monitors), figure=figure, sharex=True)
+    for ax, (name, monitor) in zip(axes, monitors.items(), strict=True):
         events = recording.events(name)
-        steps = int(events["step"].max()) + 1 if events["step"].numel() else 0
-        keep = (events["sample"] == sample) & (events["step"] >= steps - last_steps)
-        ax.scatter(events["step"][keep].numpy(), events["index"][keep].numpy(), s=1, c="k", marker="|")
-        ax.set_title(f"{name}: spikes (sample {sample})")
-        ax.set_xlabel("step")
-        ax.set_ylabel("neuron")
+        keep = (events["sample"] == sample) & (events["step"] >= start)
+        shape = layer_shape(recording, experiment, str(monitor["target"]))
+        neurons = math.prod(shape) if shape else (int(events["index"].max()) + 1 if events["index"].numel() else 1)
+        ax.scatter(
+            events["step"][keep].numpy(),
+            events["index"][keep].numpy(),
+            s=raster_size(neurons),
+            c="k",
+            marker="|",
+            linewidths=0.8,
+        )
+        ax.set_xlim(start - 0.5, max(steps, start + 1) - 0.5)
+        ax.set_ylim(-0.5, neurons - 0.5)
+        ax.set_title(f"{name}: spikes of {neurons} neurons (sample {sample})")
+        ax.set_ylabel("neuron index")
+        integer_ticks(ax.yaxis)
+        integer_ticks(ax.xaxis)
+    axes[-1].set_xlabel(step_label(experiment))
     figure.tight_layout()
     return figure
 
