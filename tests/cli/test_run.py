@@ -282,7 +282,9 @@ def test_a_broken_plot_is_skipped_naming_its_distribution(entry_point_plugins, t
     )
     path = tmp_path / "demo.h5"
     run_experiment(demo(entry_point_plugins, path), entry_point_plugins)
-    result = CliRunner().invoke(cli, ["plot", str(path), "--out", str(tmp_path / "plots")], obj=entry_point_plugins)
+    result = CliRunner().invoke(
+        cli, ["plot", str(path), "--all", "--out", str(tmp_path / "plots")], obj=entry_point_plugins
+    )
     assert result.exit_code == 0 and (tmp_path / "plots" / "spikes.png").exists()  # the others are drawn
     assert "skipped broken: the plot failed (KeyError: 'no-such-metric'); it comes from (registered in code)" in (
         result.output

@@ -18,11 +18,8 @@ class NothingToPlot(SnnkitError):
 
 
 def pyplot() -> Any:
-    """matplotlib's pyplot on the non-interactive Agg backend unless one was chosen already."""
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-        matplotlib.use("Agg")
+    """matplotlib's pyplot, on whatever backend the user has (``MPLBACKEND``, an interactive window,
+    Jupyter's inline one); matplotlib itself falls back to the file-only Agg without a display."""
     import matplotlib.pyplot as plt
 
     return plt
