@@ -17,6 +17,7 @@ from snnkit.losses import Loss
 from snnkit.monitors import Monitor
 from snnkit.network import Network, NetworkState
 from snnkit.neurons import NeuronGroup
+from snnkit.nirio import from_nir, to_nir
 from snnkit.ops import any_nonzero
 from snnkit.pipelines import Pipeline
 from snnkit.plots import plot
@@ -52,9 +53,11 @@ __all__ = [
     "Surrogate",
     "Transition",
     "any_nonzero",
+    "from_nir",
     "get_plugin_manager",
     "hookimpl",
     "plot",
     "spike",
+    "to_nir",
     "to_spikes",
 ]

@@ -131,3 +131,46 @@ class NetworkError(SnnkitError, ValueError):
 
 class EnvironmentSetupError(SnnkitError, ValueError):
     """An environment that cannot be made or used as asked (unknown id, unsupported spaces, ...)."""
+
+
+class NIRError(SnnkitError, ValueError):
+    """Base of the errors of NIR export and import (:mod:`snnkit.nirio`)."""
+
+
+class NIRMissingError(NIRError, ImportError):
+    """The optional ``nir`` package is not installed."""
+
+    def __init__(self) -> None:
+        self.install = "pip install 'snnkit-core[nir]'"
+        super().__init__(
+            f"NIR export and import need the package 'nir', which is not installed. Install it with: {self.install}"
+        )
+
+
+class NIRExportError(NIRError):
+    """A part of a network that NIR cannot express; names the layer or connection, its plugin and why."""
+
+    def __init__(self, what: str, name: str, component: str, provider: str, reason: str) -> None:
+        self.what, self.name, self.component, self.provider, self.reason = what, name, component, provider, reason
+        super().__init__(f"cannot export {what} {name!r} ({component!r} from {provider}) to NIR: {reason}.")
+
+
+class NIRImportError(NIRError):
+    """A NIR graph or node that snnkit cannot import (unsupported node type, parameters it cannot hold)."""
+
+    def __init__(self, node: str, node_type: str, reason: str) -> None:
+        self.node, self.node_type, self.reason = node, node_type, reason
+        where = f"NIR node {node!r} ({node_type})" if node else "NIR graph"
+        super().__init__(f"cannot import {where}: {reason}.")
+
+
+class NIRShapeError(NIRImportError):
+    """Two connected NIR nodes whose shapes do not fit."""
+
+
+class NIRFileError(NIRError):
+    """A file that is not a readable NIR graph."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(f"{path} is not a NIR graph snnkit can read: {reason}.")

@@ -112,3 +112,10 @@ def snnkit_register_commands(cli: Any) -> None:
     Declared here rather than in ``snnkit_cli`` so that a plugin offering a command passes the core's
     check for misspelt hooks even where the CLI is not installed; the core never imports click.
     """
+
+
+@hookspec
+def snnkit_register_nir(registry: Any) -> None:
+    """Add mappings to and from NIR (the Neuromorphic Intermediate Representation) on ``registry``,
+    a :class:`snnkit.nirio.NIRRegistry`: ``registry.exporter(ComponentClass, export)`` and
+    ``registry.importer("LIF", import_lif)``. See ``docs/nir.md``."""

@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -215,3 +216,52 @@ class Dense(Connection):
 @hookimpl
 def snnkit_register_connections(registry):
     registry.add("dense", Dense)
+
+
+# -- NIR (docs/nir.md): Dense <-> nir.Affine (with bias) / nir.Linear; NIR's weight is [target, source].
+
+
+def export_nir(conn: Dense, ctx):
+    import nir
+
+    if conn.delays is not None:
+        ctx.unsupported("it has per-synapse delays; NIR's Delay node delays a whole signal, not single synapses")
+    if len(conn.target_shape) > 1:
+        ctx.unsupported(f"its target has shape {conn.target_shape}; NIR's Affine output is flat")
+    weight = conn.weight.detach().cpu().numpy().T.copy()
+    if conn.bias is None:
+        node = nir.Linear(weight=weight)
+    else:
+        node = nir.Affine(weight=weight, bias=conn.bias.detach().cpu().numpy().reshape(-1).copy())
+    if len(conn.source_shape) > 1:
+        return [nir.Flatten(input_type=np.array(conn.source_shape), start_dim=0, end_dim=-1), node]
+    return node
+
+
+def import_nir(node, ctx) -> Dense:
+    weight = np.asarray(node.weight)
+    if weight.ndim != 2:
+        ctx.unsupported(f"its weight has {weight.ndim} dimensions; dense takes [target, source]")
+    size = math.prod(ctx.source_shape)
+    if weight.shape[1] != size:
+        from snnkit.errors import NIRShapeError
+
+        raise NIRShapeError(
+            ctx.name,
+            type(node).__name__,
+            f"its weight takes {weight.shape[1]} inputs but it receives {ctx.input_shape}",
+        )
+    bias = getattr(node, "bias", None)
+    return Dense(
+        ctx.source_shape,
+        weight.shape[0],
+        weight=torch.as_tensor(np.array(weight.T, dtype=np.float32)),
+        bias=None if bias is None else torch.as_tensor(np.array(bias, dtype=np.float32)).reshape(-1),
+    )
+
+
+@hookimpl
+def snnkit_register_nir(registry):
+    registry.exporter(Dense, export_nir)
+    registry.importer("Affine", import_nir)
+    registry.importer("Linear", import_nir)

@@ -90,3 +90,15 @@ class MaxPool2d(Connection):
 @hookimpl
 def snnkit_register_connections(registry):
     registry.add("maxpool2d", MaxPool2d)
+
+
+def export_nir(conn: MaxPool2d, ctx):
+    ctx.unsupported(
+        "it relays the spikes of the neuron with the highest running rate in each window (tau_rate), which no NIR"
+        " node expresses (NIR pools by SumPool2d and AvgPool2d, which snnkit imports as conv2d)"
+    )
+
+
+@hookimpl
+def snnkit_register_nir(registry):
+    registry.exporter(MaxPool2d, export_nir)

@@ -73,3 +73,34 @@ class OneToOne(Connection):
 @hookimpl
 def snnkit_register_connections(registry):
     registry.add("one-to-one", OneToOne)
+
+
+# -- NIR (docs/nir.md): OneToOne <-> nir.Scale.
+
+
+def export_nir(conn: OneToOne, ctx):
+    import nir
+
+    if conn.source_shape != conn.target_shape:
+        ctx.unsupported(f"it pairs shape {conn.source_shape} with {conn.target_shape}; NIR's Scale keeps the shape")
+    return nir.Scale(scale=conn.weight.detach().cpu().numpy().copy())
+
+
+def import_nir(node, ctx) -> OneToOne:
+    import numpy as np
+
+    scale = np.asarray(node.scale, dtype=np.float32)
+    if scale.size not in (1, math.prod(ctx.source_shape)):
+        from snnkit.errors import NIRShapeError
+
+        raise NIRShapeError(ctx.name, "Scale", f"it scales shape {scale.shape} but receives {ctx.input_shape}")
+    weight = torch.as_tensor(
+        np.array(np.broadcast_to(scale.reshape(-1) if scale.size > 1 else scale, (math.prod(ctx.source_shape),)))
+    )
+    return OneToOne(ctx.source_shape, ctx.source_shape, weight=weight.reshape(ctx.source_shape))
+
+
+@hookimpl
+def snnkit_register_nir(registry):
+    registry.exporter(OneToOne, export_nir)
+    registry.importer("Scale", import_nir)

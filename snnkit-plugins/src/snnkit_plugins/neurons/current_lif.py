@@ -88,3 +88,54 @@ class CurrentLIF(NeuronGroup):
 @hookimpl
 def snnkit_register_neurons(registry):
     registry.add("current-lif", CurrentLIF)
+
+
+# -- NIR (docs/nir.md): CurrentLIF <-> nir.CubaLIF, with snnTorch's convention r = tau_mem/dt, w_in = tau_syn/dt.
+
+
+def export_nir(layer: CurrentLIF, ctx):
+    import nir
+
+    if layer.refractory > 0:
+        ctx.unsupported(f"its refractory period is {layer.refractory} ms and NIR's CubaLIF has none (use refractory=0)")
+    tau_mem, tau_syn = ctx.tau(layer.tau_mem), ctx.tau(layer.tau_syn)
+    return nir.CubaLIF(
+        tau_syn=tau_syn,
+        tau_mem=tau_mem,
+        r=tau_mem / ctx.dt_s,  # gains r*dt/tau_mem and w_in*dt/tau_syn of 1: i += x, v += i each step
+        w_in=tau_syn / ctx.dt_s,
+        v_leak=ctx.array(layer.v_rest),
+        v_threshold=ctx.array(layer.v_thresh),
+        v_reset=ctx.array(layer.v_reset),
+    )
+
+
+def import_nir(node, ctx) -> CurrentLIF:
+    import numpy as np
+
+    shape = ctx.shape(node.tau_mem, node.tau_syn, node.r, node.w_in, node.v_leak, node.v_threshold, node.v_reset)
+    gain = ctx.gain(
+        np.asarray(node.r)
+        * ctx.dt_s
+        / np.asarray(node.tau_mem)
+        * np.asarray(node.w_in)
+        * ctx.dt_s
+        / np.asarray(node.tau_syn)
+    )
+    values = {
+        "v_rest": ctx.uniform(np.asarray(node.v_leak) / gain),
+        "v_reset": ctx.uniform(np.asarray(node.v_reset) / gain),
+        "v_thresh": ctx.uniform(np.asarray(node.v_threshold) / gain),
+        "tau_mem": ctx.tau_ms(node.tau_mem),
+        "tau_syn": ctx.tau_ms(node.tau_syn),
+    }
+    varying = [k for k, v in values.items() if isinstance(v, torch.Tensor)]
+    if varying:
+        ctx.unsupported(f"current-lif takes one value per layer, but {', '.join(varying)} differ between neurons")
+    return CurrentLIF(shape, **values, refractory=0.0)
+
+
+@hookimpl
+def snnkit_register_nir(registry):
+    registry.exporter(CurrentLIF, export_nir)
+    registry.importer("CubaLIF", import_nir)

@@ -97,3 +97,31 @@ class DiehlCook(NeuronGroup):
 @hookimpl
 def snnkit_register_neurons(registry):
     registry.add("diehl-cook", DiehlCook)
+
+
+# -- NIR (docs/nir.md): exported as nir.LIF with the learned thresholds v_thresh + theta, frozen.
+
+
+def export_nir(layer: DiehlCook, ctx):
+    import nir
+
+    if layer.one_spike:
+        ctx.unsupported(
+            "one_spike lets at most one neuron per step fire (a winner-take-all across the layer), which no NIR"
+            " node expresses; build it with one_spike=False to export"
+        )
+    if layer.refractory > 0:
+        ctx.unsupported(f"its refractory period is {layer.refractory} ms and NIR's LIF has none (use refractory=0)")
+    tau = ctx.tau(layer.tau_mem)
+    return nir.LIF(
+        tau=tau,
+        r=tau / ctx.dt_s,
+        v_leak=ctx.array(layer.v_rest),
+        v_threshold=ctx.array(layer.theta + layer.v_thresh),
+        v_reset=ctx.array(layer.v_reset),
+    )
+
+
+@hookimpl
+def snnkit_register_nir(registry):
+    registry.exporter(DiehlCook, export_nir)

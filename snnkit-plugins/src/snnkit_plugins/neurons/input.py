@@ -50,3 +50,23 @@ class Input(NeuronGroup):
 @hookimpl
 def snnkit_register_neurons(registry):
     registry.add("input", Input)
+
+
+# -- NIR (docs/nir.md): an input layer is the graph's Input node.
+
+
+def export_nir(layer: Input, ctx):
+    import nir
+    import numpy as np
+
+    return nir.Input(input_type=np.array(layer.shape))
+
+
+def import_nir(node, ctx) -> Input:
+    return Input(ctx.source_shape)
+
+
+@hookimpl
+def snnkit_register_nir(registry):
+    registry.exporter(Input, export_nir)
+    registry.importer("Input", import_nir)

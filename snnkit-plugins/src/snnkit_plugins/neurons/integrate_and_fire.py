@@ -71,3 +71,44 @@ class IF(NeuronGroup):
 @hookimpl
 def snnkit_register_neurons(registry):
     registry.add("if", IF)
+
+
+# -- NIR (docs/nir.md): IF <-> nir.IF (dv/dt = r I); snnkit exports r = 1/dt, so each step adds its input.
+
+
+def export_nir(layer: IF, ctx):
+    import nir
+
+    if layer.refractory > 0:
+        ctx.unsupported(f"its refractory period is {layer.refractory} ms and NIR's IF has none (use refractory=0)")
+    if layer.v_min is not None:
+        ctx.unsupported(f"its membrane is bounded below by v_min = {layer.v_min} mV, which NIR's IF is not")
+    if layer.v_reset != 0:
+        ctx.unsupported(
+            f"it starts at v_reset = {layer.v_reset} mV, while NIR's IF starts at 0 and has no resting potential"
+            " to say otherwise (use v_reset=0 and shift v_thresh by the same)"
+        )
+    return nir.IF(r=ctx.array(1.0 / ctx.dt_s), v_threshold=ctx.array(layer.v_thresh), v_reset=ctx.array(layer.v_reset))
+
+
+def import_nir(node, ctx) -> IF:
+    import numpy as np
+
+    shape = ctx.shape(node.r, node.v_threshold, node.v_reset)
+    gain = ctx.gain(np.asarray(node.r) * ctx.dt_s)
+    values = {
+        "v_reset": ctx.uniform(np.asarray(node.v_reset) / gain),
+        "v_thresh": ctx.uniform(np.asarray(node.v_threshold) / gain),
+    }
+    varying = [k for k, v in values.items() if isinstance(v, torch.Tensor)]
+    if varying:
+        ctx.unsupported(f"if takes one value per layer, but {', '.join(varying)} differ between neurons")
+    if values["v_reset"] != 0:
+        ctx.unsupported("snnkit's if starts at v_reset, NIR's IF at 0: a nonzero v_reset cannot be imported")
+    return IF(shape, **values, refractory=0.0)
+
+
+@hookimpl
+def snnkit_register_nir(registry):
+    registry.exporter(IF, export_nir)
+    registry.importer("IF", import_nir)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -181,3 +182,51 @@ class LIF(NeuronGroup):
 @hookimpl
 def snnkit_register_neurons(registry):
     registry.add("lif", LIF)
+
+
+# -- NIR (docs/nir.md): LIF <-> nir.LIF; snnkit's per-step input x is a current held one step, gain r*dt/tau.
+
+
+def export_nir(layer: LIF, ctx):
+    import nir
+
+    p = replace(layer.params, **{n: getattr(layer, n) for n in layer.learned}) if layer.learned else layer.params
+    if p.refractory > 0:
+        ctx.unsupported(f"its refractory period is {p.refractory} ms and NIR's LIF has none (use refractory=0)")
+    tau = ctx.tau(p.tau_mem)
+    return nir.LIF(
+        tau=tau,
+        r=tau / ctx.dt_s,  # input gain r * dt / tau = 1: each step's input is added to v as it is
+        v_leak=ctx.array(p.v_rest),
+        v_threshold=ctx.array(p.v_thresh),
+        v_reset=ctx.array(p.v_reset),
+    )
+
+
+def import_nir(node, ctx) -> LIF:
+    shape = ctx.shape(node.tau, node.r, node.v_leak, node.v_threshold, node.v_reset)
+    gain = ctx.gain(np.asarray(node.r) * ctx.dt_s / np.asarray(node.tau))  # voltages are divided by it
+    values = {
+        "v_rest": ctx.uniform(np.asarray(node.v_leak) / gain),
+        "v_reset": ctx.uniform(np.asarray(node.v_reset) / gain),
+        "v_thresh": ctx.uniform(np.asarray(node.v_threshold) / gain),
+        "tau_mem": ctx.tau_ms(node.tau),
+    }
+    return with_values(LIF, shape, values, refractory=0.0)
+
+
+def with_values(factory, shape, values, **fixed):
+    """``factory(shape, ...)`` with per-neuron tensors among ``values`` as (frozen) learnable parameters."""
+    per_neuron = [k for k, v in values.items() if isinstance(v, Tensor)]
+    scalars = {k: (1.0 if k == "tau_mem" else 0.0) if k in per_neuron else v for k, v in values.items()}
+    layer = factory(shape, **scalars, **fixed, learnable=per_neuron)
+    with torch.no_grad():
+        for name in per_neuron:
+            getattr(layer, name).copy_(values[name].reshape(layer.shape)).requires_grad_(False)
+    return layer
+
+
+@hookimpl
+def snnkit_register_nir(registry):
+    registry.exporter(LIF, export_nir)
+    registry.importer("LIF", import_nir)
