@@ -255,7 +255,7 @@ def import_nir(node, ctx) -> Dense:
     return Dense(
         ctx.source_shape,
         weight.shape[0],
-        weight=torch.as_tensor(np.array(weight.T, dtype=np.float32)),
+        weight=torch.as_tensor(np.ascontiguousarray(weight.T, dtype=np.float32)),
         bias=None if bias is None else torch.as_tensor(np.array(bias, dtype=np.float32)).reshape(-1),
     )
 
