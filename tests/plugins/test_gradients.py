@@ -271,3 +271,22 @@ def test_a_constant_delivery_adds_to_the_targets_own_input(plugins):
     held = gradients_of(net, lambda n: n.run({"h": extra}, time=30, constant={"in": x}))
     torch.testing.assert_close(stepped[0], held[0], rtol=0, atol=0)
     torch.testing.assert_close(stepped[1], held[1])
+
+
+def test_fixed_layers_upstream_of_a_trained_readout_need_no_surrogate(plugins):
+    def network(readout_surrogate):
+        net = Network(plugins=plugins, seed=0)
+        net.add_layer("in", "input", 4)
+        net.add_layer("features", "lif", 6)  # fixed features (learned by STDP, say): no surrogate
+        net.add_layer("readout", "lif", 2, surrogate=readout_surrogate)
+        net.add_connection("in", "features", "dense", weight=20.0)
+        net.add_connection("features", "readout", "dense", weight="uniform(0, 5)", learnable=True)
+        net.add_monitor("r", "state", target="readout", variables=["v"])
+        return net
+
+    net = network("atan")
+    net.run({"in": torch.ones(10, 1, 4)}, time=10)
+    net.monitors["r"].get("v").sum().backward()
+    assert net.connections["features->readout"].weight.grad.abs().sum() > 0
+    with pytest.raises(NetworkError, match="every spiking layer that a learnable tensor feeds; readout has none"):
+        network(None).run({"in": torch.ones(10, 1, 4)}, time=10)

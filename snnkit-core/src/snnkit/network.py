@@ -419,6 +419,26 @@ class Network(nn.Module):
             isinstance(x, Tensor) and x.requires_grad for x in (inputs or {}).values()
         )
 
+    def _gradient_paths(self, inputs: Mapping[str, Tensor]) -> set[str]:
+        """The layers whose output depends on a learnable tensor or an input that needs a gradient:
+        gradients pass through them. Layers only upstream (fixed feature layers feeding a trained
+        readout) need no surrogate."""
+        start = {name for name, layer in self._layer_items() if any(p.requires_grad for p in layer.parameters())}
+        start |= {name for name, x in inputs.items() if isinstance(x, Tensor) and x.requires_grad}
+        start |= {
+            self.edges[name][1]
+            for name, conn in self._connection_items()
+            if any(p.requires_grad for p in conn.parameters())
+        }
+        reached, frontier = set(start), list(start)
+        while frontier:
+            layer = frontier.pop()
+            for source, target in self.edges.values():
+                if source == layer and target not in reached:
+                    reached.add(target)
+                    frontier.append(target)
+        return reached
+
     def learnable(self) -> dict[str, Tensor]:
         """The tensors gradient training updates (``requires_grad``), by name, for an optimiser."""
         return {name: p for name, p in self.named_parameters() if p.requires_grad}
@@ -444,12 +464,17 @@ class Network(nn.Module):
         learning: bool,
     ) -> None:
         if torch.is_grad_enabled():
-            missing = [n for n, layer in self._layer_items() if layer.differentiable and layer.surrogate is None]
+            reached = self._gradient_paths({**inputs, **held})
+            missing = [
+                n
+                for n, layer in self._layer_items()
+                if n in reached and layer.differentiable and layer.surrogate is None
+            ]
             if missing:
                 known = ", ".join(c.name for c in self.plugins.components("surrogates")) or "none installed"
                 raise NetworkError(
-                    f"a differentiable run needs a surrogate gradient on every spiking layer; {', '.join(missing)} "
-                    f"has none: add_layer(..., surrogate=NAME) with one of: {known}"
+                    "a differentiable run needs a surrogate gradient on every spiking layer that a learnable tensor"
+                    f" feeds; {', '.join(missing)} has none: add_layer(..., surrogate=NAME) with one of: {known}"
                 )
         batch = self._batch_size(inputs, time, held)
         if self.state is None or self.state.batch_size != batch:
