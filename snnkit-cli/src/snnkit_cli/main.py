@@ -12,6 +12,7 @@ import snnkit
 from snnkit.errors import SnnkitError
 from snnkit.plugins import PluginLoadWarning, PluginManager, get_plugin_manager
 from snnkit.registry import Provider
+from snnkit_cli.commands.export import export_command
 from snnkit_cli.commands.inspect import inspect_command
 from snnkit_cli.commands.plot import plot_command
 from snnkit_cli.commands.plugins import plugins_command
@@ -41,7 +42,7 @@ def cli() -> None:
     """snnkit: spiking neural networks on PyTorch, extended through plugins."""
 
 
-for command in (run_command, experiments_command, plugins_command, inspect_command, plot_command):
+for command in (run_command, experiments_command, plugins_command, inspect_command, plot_command, export_command):
     cli.add_command(command)
 
 
