@@ -7,7 +7,7 @@ import nox
 nox.options.sessions = ["tests", "lint"]
 nox.options.reuse_existing_virtualenvs = True
 
-PACKAGES = ["./snnkit-core", "./snnkit-plugins[all]", "./snnkit-cli"]
+PACKAGES = ["./snnkit-core[nir]", "./snnkit-plugins[all]", "./snnkit-cli"]
 EXAMPLE_PLUGIN = "./tests/fixtures/snnkit-example-plugin"
 
 
@@ -20,9 +20,9 @@ def install_snnkit(session: nox.Session, *extra: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The full test suite, except tests marked slow."""
+    """The full test suite, except tests marked slow or interop."""
     install_snnkit(session)
-    session.run("pytest", "-m", "not slow", *session.posargs)
+    session.run("pytest", "-m", "not slow and not interop", *session.posargs)
 
 
 @nox.session
@@ -30,6 +30,21 @@ def slow(session: nox.Session) -> None:
     """Only the tests marked slow."""
     install_snnkit(session)
     session.run("pytest", "-m", "slow", *session.posargs)
+
+
+#: The NIR peers the interop tests run (docs/nir.md lists the versions tested).
+INTEROP = ["snntorch==1.0.0", "nirtorch==2.6"]
+
+
+@nox.session
+def interop(session: nox.Session) -> None:
+    """NIR graphs exchanged with snnTorch (and Norse, when it installs): `pytest -m interop`."""
+    install_snnkit(session, *INTEROP)
+    try:
+        session.install("norse")
+    except Exception:  # Norse pins torch versions of its own: its tests then skip
+        session.warn("norse did not install; its interop tests are skipped")
+    session.run("pytest", "-m", "interop", *session.posargs)
 
 
 @nox.session
