@@ -18,6 +18,7 @@ def diehl_cook_2015(
     theta_plus: float = 0.05,
     tc_theta_decay: float = 1e7,
     one_spike: bool = True,
+    readout: int = 0,
     dt: float = 1.0,
     seed: int = 0,
     plugins: PluginManager | None = None,
@@ -33,6 +34,11 @@ def diehl_cook_2015(
     Parameters and neuron constants follow the paper and BindsNET's ``DiehlAndCook2015``. The
     network's ``input_layer`` is ``"X"`` and its ``output_layer`` ``"Ae"``.
     Reference: P. U. Diehl and M. Cook, Front. Comput. Neurosci. 9:99 (2015).
+
+    ``readout`` > 0 adds a layer ``R`` of that many LIF neurons (tau 100 ms, no refractory
+    period, an ``atan`` surrogate gradient) fed by ``Ae`` through a learnable dense connection
+    (initial weights normal(0, 0.5) mV): a readout that learns by gradient from the features the
+    STDP layer learned, which stay fixed while it learns (``mnist-stdp-gradient-readout``).
 
     >>> net = diehl_cook_2015(n_inputs=16, n_neurons=4)  # doctest: +SKIP
     >>> list(net.layers), net.input_layer, net.output_layer  # doctest: +SKIP
@@ -55,6 +61,11 @@ def diehl_cook_2015(
     net.add_connection("X", "Ae", "dense", weight="uniform(0, 0.3)", wmin=0.0, wmax=1.0, norm=norm, rule=rule)
     net.add_connection("Ae", "Ai", "one-to-one", weight=exc)
     net.add_connection("Ai", "Ae", "dense", weight=-inh * (1 - torch.eye(n_neurons)))
+    if readout < 0:
+        raise ValueError(f"readout must be a number of neurons (0 for none), got {readout}")
+    if readout:
+        net.add_layer("R", "lif", readout, tau_mem=100.0, refractory=0.0, surrogate="atan")
+        net.add_connection("Ae", "R", "dense", weight="normal(0, 0.5)", learnable=True)
     net.input_layer, net.output_layer = "X", "Ae"
     return net
 

@@ -170,6 +170,7 @@ class EnvironmentPipeline(Pipeline):
 
     # -- running ---------------------------------------------------------------------------------
 
+    @torch.no_grad()  # local learning only: a learnable tensor (a readout trained later) builds no graph
     def step(self, network: Network, index: int, context: RunContext) -> Mapping[str, float]:
         env, action_function = context.environment, context.action
         assert env is not None and action_function is not None

@@ -65,6 +65,7 @@ class Simulate(Pipeline):
             self.counters[name] = _SpikeCounter(name)
             network.add_monitor(f"simulate.{name}", self.counters[name])
 
+    @torch.no_grad()  # local learning only: a learnable tensor (a readout trained later) builds no graph
     def step(self, network: Network, index: int, context: RunContext) -> Mapping[str, float]:
         shape = (context.batch_size, *network.layers[self.input_layer].shape)
         if self.intensity is None:
