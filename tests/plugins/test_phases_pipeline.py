@@ -83,7 +83,7 @@ def test_the_readout_learns_by_gradient_while_the_stdp_features_stay_fixed(plugi
     phase = recording.metrics()["phase"][1]
     first = int((phase == 1).sum())  # units of the STDP phase (6 samples and 4 test samples)
     assert first == 10 and int((phase == 2).sum()) == 3 + 1  # 3 batches of 8, one test batch
-    (index, features), (_, readout) = recording.weights()["X->Ae"], recording.weights()["Ae->R"]
+    (_, features), (_, readout) = recording.weights()["X->Ae"], recording.weights()["Ae->R"]
     assert torch.equal(features[first - 1], features[-1])  # fixed while the readout learns
     assert not torch.equal(features[0], features[first - 1])  # learned by STDP before
     assert torch.equal(readout[0], readout[first - 1])  # the readout does not change during STDP
