@@ -100,7 +100,7 @@ def test_conv_one_to_one_and_flatten_round_trip(plugins):
     )
     net.add_connection("conv", "copy", "one-to-one", weight="uniform(0.5, 1.0)")
     net.add_connection("copy", "out", "dense", weight="normal(0.1, 0.2)")
-    graph, back = assert_round_trip(net, ["conv", "copy", "out"], {"in": spikes(40, 2, 2, 8, 8)}, 40, plugins)
+    graph, _ = assert_round_trip(net, ["conv", "copy", "out"], {"in": spikes(40, 2, 2, 8, 8)}, 40, plugins)
     assert isinstance(graph.nodes["copy->out.flatten"], nir.Flatten)
     assert isinstance(graph.nodes["conv->copy"], nir.Scale) and isinstance(graph.nodes["in->conv"], nir.Conv2d)
 
@@ -127,7 +127,7 @@ def test_diehl_cook_learned_thresholds_export_as_thresholds(plugins):
     net.run({"in": spikes(40, 1, 16, seed=9)}, time=40, learning=True)  # theta and weights learn
     theta = net.layers["exc"].theta.clone()
     assert theta.max() > 0 and len(set(theta.tolist())) > 1
-    with pytest.raises(NIRExportError, match="post-pre.*drop_rules=True"):
+    with pytest.raises(NIRExportError, match=r"post-pre.*drop_rules=True"):
         snnkit.to_nir(net)
     graph, back = assert_round_trip(net, ["exc"], {"in": spikes(40, 2, 16, seed=1)}, 40, plugins, drop_rules=True)
     np.testing.assert_allclose(graph.nodes["exc"].v_threshold, (theta + 1.0).numpy())
@@ -240,7 +240,7 @@ def small_graph(**lif):
 def test_bad_graphs_are_clear_errors(plugins, tmp_path):
     not_nir = tmp_path / "model.nir"
     not_nir.write_text("hello")
-    with pytest.raises(NIRFileError, match="model.nir is not a NIR graph"):
+    with pytest.raises(NIRFileError, match=r"model\.nir is not a NIR graph"):
         snnkit.from_nir(not_nir, dt=1e-3, plugins=plugins)
     with pytest.raises(NIRFileError, match="no such file"):
         snnkit.from_nir(tmp_path / "missing.nir", dt=1e-3, plugins=plugins)
@@ -250,7 +250,7 @@ def test_bad_graphs_are_clear_errors(plugins, tmp_path):
         snnkit.from_nir(graph, dt=1e-3, plugins=plugins)
     graph = small_graph()
     graph.nodes["fc"] = nir.Linear(weight=np.ones((3, 5), dtype=np.float32))
-    with pytest.raises(NIRShapeError, match="'fc'.*takes 5 inputs"):
+    with pytest.raises(NIRShapeError, match=r"'fc'.*takes 5 inputs"):
         snnkit.from_nir(graph, dt=1e-3, plugins=plugins)
     graph = small_graph(tau=np.full(5, 0.02), r=np.full(5, 20.0), v_leak=np.zeros(5), v_threshold=np.ones(5))
     with pytest.raises(NIRShapeError, match="'lif'"):
@@ -301,3 +301,12 @@ def test_a_third_party_neuron_exports_through_the_hook(plugins):
     net.add_connection("in", "x", "dense")
     graph = snnkit.to_nir(net)
     assert isinstance(graph.nodes["x"], nir.LIF)
+
+
+def test_without_nir_the_error_gives_the_install_line(plugins, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "nir", None)  # import nir now raises ImportError
+    net = snnkit.Network(dt=1.0, plugins=plugins)
+    with pytest.raises(SnnkitError, match=r"pip install 'snnkit-core\[nir\]'"):
+        snnkit.to_nir(net)
+    with pytest.raises(SnnkitError, match=r"pip install 'snnkit-core\[nir\]'"):
+        snnkit.from_nir("model.nir", dt=1e-3, plugins=plugins)

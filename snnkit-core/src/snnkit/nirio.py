@@ -606,11 +606,9 @@ def from_nir(
             for i, signal in enumerate(ins):
                 source = relay(signal) if signal.layer is None else signal.layer
                 conn = built if i == 0 else copy.deepcopy(built)
-                if tuple(conn.source_shape) != tuple(network._layer(source, "source").shape):
-                    fail(
-                        f"it takes shape {tuple(conn.source_shape)} but receives {tuple(network._layer(source, 'source').shape)}",
-                        shape=True,
-                    )
+                given = tuple(network._layer(source, "source").shape)
+                if tuple(conn.source_shape) != given:
+                    fail(f"it takes shape {tuple(conn.source_shape)} but receives {given}", shape=True)
                 conn.delay = conn.delay + signal.delay
                 pending.append((clean(n) if i == 0 else f"{clean(n)}.{i}", conn, source))
             signals[n] = _Signal(tuple(built.target_shape), pending=pending, node=n)
