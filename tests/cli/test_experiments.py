@@ -157,9 +157,12 @@ def test_experiments_command_lists_the_demo(entry_point_plugins):
     assert result.exit_code == 0 and names == [
         "cartpole-mstdp",
         "mnist-diehl-cook",
+        "mnist-stdp-gradient-readout",
         "mnist-surrogate-conv",
         "mnist-surrogate-fc",
+        "nmnist-diehl-cook",
         "poisson-lif-demo",
+        "shd-surrogate",
     ]
 
 

@@ -1,7 +1,9 @@
-"""Image datasets through torchvision: ``mnist``, ``fashion-mnist``, ``kmnist``, ``emnist``, ``cifar10``."""
+"""Image datasets through torchvision: ``mnist``, ``fashion-mnist``, ``kmnist``, ``emnist``, ``cifar10``, and
+any other torchvision dataset class by name (``torchvision``)."""
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from snnkit import hookimpl
-from snnkit.errors import SnnkitError
+from snnkit.errors import SnnkitError, closest
 
 DATA_VARIABLE = "SNNKIT_DATA"
 
@@ -122,6 +124,109 @@ def cifar10(root: str | None = None, train: bool = True, download: bool = True) 
     return _load("CIFAR10", "cifar-10-batches-py", root, train, download)
 
 
+class Converted(Dataset[tuple[Tensor, Tensor]]):
+    """A torchvision dataset's items as ``(float tensor, integer label)``: images in [0, 1] (``[H, W]``
+    grey, ``[C, H, W]`` colour), integer tensors of 8 bits divided by 255, other tensors as floats."""
+
+    def __init__(self, dataset: Any) -> None:
+        self.dataset = dataset
+        classes = getattr(dataset, "classes", None)
+        if classes is None and getattr(dataset, "num_classes", None) is not None:  # FakeData
+            classes = [str(i) for i in range(dataset.num_classes)]
+        if classes is not None:
+            self.classes = list(classes)
+        else:
+            labels = getattr(dataset, "targets", None)
+            labels = getattr(dataset, "labels", None) if labels is None else labels
+            if labels is not None:
+                self.labels = torch.as_tensor(labels).long()
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+        import numpy as np
+
+        data, label = self.dataset[index]
+        if not isinstance(data, Tensor):  # a PIL image or an array
+            array = np.array(data)
+            data = torch.from_numpy(array.transpose(2, 0, 1).copy() if array.ndim == 3 else array)
+        if data.dtype == torch.uint8:
+            data = data.float() / 255.0
+        elif not data.is_floating_point():
+            data = data.float()
+        return data, torch.as_tensor(int(label))
+
+
+def any_torchvision(
+    root: str | None = None,
+    train: bool = True,
+    download: bool = True,
+    split: str = "train",
+    test_split: str = "test",
+    **params: Any,
+) -> Converted:
+    """Any dataset class of ``torchvision.datasets`` by name, with its parameters, e.g.
+    ``{ plugin = "torchvision", class = "SVHN" }``; items become float tensors with integer labels.
+
+    ``class`` names the class (``SVHN``, ``STL10``, ``CIFAR100``, ``FakeData``, ...; any case); the
+    other parameters go to it. Files are read from ``root`` (else ``$SNNKIT_DATA``, else
+    ``~/.cache/snnkit/data``), where the class keeps them, and downloaded if missing unless
+    ``download=False`` (for classes that download). Which split: classes with a ``train`` flag get
+    ``train``; classes with a ``split`` parameter get ``split`` for training and ``test_split`` for
+    testing; a class with neither (``FakeData``) gives the same items to both. Images (PIL or
+    8-bit tensors) become floats in [0, 1], ``[H, W]`` grey or ``[C, H, W]`` colour.
+
+    Args:
+        root: folder of the data (see above).
+        train: the training split (else the test split).
+        download: download missing files.
+        split: the training split's name, for classes with a ``split`` parameter, "train".
+        test_split: the test split's name, "test".
+        **params: ``class`` and the class's own parameters.
+
+    >>> fake = any_torchvision(**{"class": "FakeData", "size": 4, "image_size": [1, 8, 8], "num_classes": 3})
+    >>> image, label = fake[0]
+    >>> image.shape, image.dtype, len(fake.classes)
+    (torch.Size([8, 8]), torch.float32, 3)
+    """
+    import torchvision.datasets
+
+    name = params.pop("class", None)
+    known = {n.lower(): n for n, c in vars(torchvision.datasets).items() if isinstance(c, type) and n[0].isupper()}
+    known = {k: v for k, v in known.items() if issubclass(getattr(torchvision.datasets, v), Dataset)}
+    if not isinstance(name, str) or name.lower() not in known:
+        match = closest(str(name).lower(), list(known))
+        hint = f"; did you mean {known[match[0]]!r}?" if match else "."
+        raise ValueError(
+            f"torchvision needs class = the name of a torchvision dataset, got {name!r}{hint}"
+            f" Known: {', '.join(sorted(known.values()))}"
+        )
+    cls = getattr(torchvision.datasets, known[name.lower()])
+    accepted = inspect.signature(cls).parameters
+    where = data_root(root)
+    for key, value in (("root", str(where)), ("download", download)):
+        if key in accepted and key not in params:
+            params[key] = value
+    if "train" in accepted:
+        params["train"] = train
+    elif "split" in accepted:
+        params["split"] = split if train else test_split
+    for key in ("image_size",):  # TOML gives lists where torchvision wants tuples
+        if isinstance(params.get(key), list):
+            params[key] = tuple(params[key])
+    try:
+        dataset = cls(**params)
+    except (RuntimeError, OSError) as exc:  # torchvision's "not found" and network errors
+        failed = "could not be downloaded" if params.get("download") else "download=False"
+        raise DatasetNotFoundError(
+            f"{cls.__name__} was not found in {where} and {failed} ({exc}). Place the files where torchvision's"
+            f" {cls.__name__} expects them under {where}, set {DATA_VARIABLE} to the folder that contains them,"
+            " or pass root=..."
+        ) from None
+    return Converted(dataset)
+
+
 @hookimpl
 def snnkit_register_datasets(registry):
     for name, factory in [
@@ -132,3 +237,4 @@ def snnkit_register_datasets(registry):
         ("cifar10", cifar10),
     ]:
         registry.add(name, factory, requires=["torchvision"], extra="vision")
+    registry.add("torchvision", any_torchvision, requires=["torchvision"], extra="vision")

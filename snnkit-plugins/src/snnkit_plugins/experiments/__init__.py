@@ -32,7 +32,22 @@ def snnkit_register_experiments(registry):
         summary="784-1000-10 LIF network trained on MNIST by surrogate-gradient backpropagation, 5 epochs of 25 steps.",
     )
     registry.add(
+        "mnist-stdp-gradient-readout",
+        HERE / "mnist_stdp_gradient_readout.toml",
+        summary="Hybrid: Diehl & Cook features learned by STDP, then a readout trained by gradient on them.",
+    )
+    registry.add(
         "mnist-surrogate-conv",
         HERE / "mnist_surrogate_conv.toml",
         summary="Convolutional spiking network (conv, pool, conv, pool, dense), MNIST, surrogate gradients, 3 epochs.",
+    )
+    registry.add(
+        "nmnist-diehl-cook",
+        HERE / "nmnist_diehl_cook.toml",
+        summary="Diehl & Cook 2015 on N-MNIST event-camera digits (tonic): 1 ms bins as input spikes, one epoch.",
+    )
+    registry.add(
+        "shd-surrogate",
+        HERE / "shd_surrogate.toml",
+        summary="Recurrent 700-256-20 LIF network on Spiking Heidelberg Digits (tonic), surrogate gradients.",
     )

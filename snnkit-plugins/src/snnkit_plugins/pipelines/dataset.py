@@ -223,7 +223,8 @@ class DatasetPipeline(Pipeline):
         assert encoder is not None and self.input_layer is not None and self.output_layer is not None
         boost = isinstance(encoder, RateEncoder) and self.max_retries > 0
         input_shape = network.layers[self.input_layer].shape
-        data = data.reshape(data.shape[0], *input_shape).to(network.device)
+        leading = data.shape[:2] if getattr(encoder, "takes_frames", False) else data.shape[:1]  # [batch, frames]
+        data = data.reshape(*leading, *input_shape).to(network.device)
         clamp = None
         if labels is not None:
             layer = network.layers[self.output_layer]

@@ -243,7 +243,9 @@ class GradientPipeline(Pipeline):
         data = torch.stack([x for x, _ in items])
         labels = torch.stack([torch.as_tensor(y) for _, y in items]).long().to(network.device)
         assert self.input_layer is not None
-        data = data.reshape(len(items), *network.layers[self.input_layer].shape).to(network.device)
+        frames = getattr(context.encoder, "takes_frames", False)  # [batch, frames, ...] sequences (events)
+        leading = data.shape[:2] if frames else data.shape[:1]
+        data = data.reshape(*leading, *network.layers[self.input_layer].shape).to(network.device)
         if context.encoder is None:
             return data, labels
         return context.encoder(data, context.time, dt=context.dt, generator=context.generator), labels
