@@ -310,3 +310,19 @@ def test_without_nir_the_error_gives_the_install_line(plugins, monkeypatch):
         snnkit.to_nir(net)
     with pytest.raises(SnnkitError, match=r"pip install 'snnkit-core\[nir\]'"):
         snnkit.from_nir("model.nir", dt=1e-3, plugins=plugins)
+
+
+def test_real_valued_inputs_round_trip_and_foreign_inputs_take_currents(plugins):
+    net = snnkit.Network(dt=1.0, seed=6, zero_delay=True, plugins=plugins)
+    net.add_layer("pixels", "real-input", 10)
+    net.add_layer("out", "lif", 4, **LIF0)
+    net.add_connection("pixels", "out", "dense", weight="uniform(0, 0.4)")
+    x = {"pixels": torch.rand(30, 2, 10, generator=torch.Generator().manual_seed(0))}
+    graph, back = assert_round_trip(net, ["out"], x, 30, plugins)
+    assert graph.nodes["pixels"].metadata["snnkit_neuron"] == "real-input"
+    assert type(back.layers["pixels"]).__name__ == "RealInput"
+    graph.nodes["pixels"].metadata = {}  # as another tool writes it: it may be fed currents
+    assert type(snnkit.from_nir(graph, plugins=plugins).layers["pixels"]).__name__ == "RealInput"
+    net2 = snnkit.Network(dt=1.0, plugins=plugins, zero_delay=True)
+    net2.add_layer("in", "input", 3)
+    assert type(snnkit.from_nir(snnkit.to_nir(net2), plugins=plugins).layers["in"]).__name__ == "Input"

@@ -92,6 +92,11 @@ def test_snntorch_leaky_dense_network_runs_the_same_in_snnkit():
     got, v = run_snnkit(snnkit.from_nir(graph, dt=1e-4, discretization="forward-euler"), x)
     assert want.sum() > 0 and torch.equal(want, got)
     torch.testing.assert_close(v, mem, rtol=0, atol=1e-6)
+    # snnTorch networks take currents as well: an imported Input is a real-input layer
+    currents = torch.rand(T, 3, 20, generator=torch.Generator().manual_seed(5)) * 0.6
+    want_c, _ = run_snntorch(net, currents)
+    got_c, _ = run_snnkit(snnkit.from_nir(graph, dt=1e-4, discretization="forward-euler"), currents)
+    assert want_c.sum() > 0 and torch.equal(want_c, got_c)
     # Read with snnkit's own exact decay (exp(-dt / tau) = exp(-0.1) for beta = 0.9) the network differs
     got_exact, _ = run_snnkit(snnkit.from_nir(graph, dt=1e-4), x)
     assert not torch.equal(want, got_exact)

@@ -52,18 +52,23 @@ def snnkit_register_neurons(registry):
     registry.add("input", Input)
 
 
-# -- NIR (docs/nir.md): an input layer is the graph's Input node.
+# -- NIR (docs/nir.md): an input layer is the graph's Input node. A graph from another tool may be fed
+# currents as well as spikes (snnTorch's are): its Input imports as a real-input layer, which passes
+# both on as given; snnkit's own graphs say which of the two each input layer was.
 
 
 def export_nir(layer: Input, ctx):
     import nir
     import numpy as np
 
-    return nir.Input(input_type=np.array(layer.shape))
+    return nir.Input(input_type=np.array(layer.shape), metadata={"snnkit_neuron": "input"})
 
 
-def import_nir(node, ctx) -> Input:
-    return Input(ctx.source_shape)
+def import_nir(node, ctx):
+    metadata = getattr(node, "metadata", None) or {}
+    if str(metadata.get("snnkit_neuron", "")) == "input" or ctx.plugins is None:
+        return Input(ctx.source_shape)
+    return ctx.plugins.build("neurons", "real-input", ctx.source_shape)
 
 
 @hookimpl

@@ -39,3 +39,18 @@ class RealInput(NeuronGroup):
 @hookimpl
 def snnkit_register_neurons(registry):
     registry.add("real-input", RealInput)
+
+
+# -- NIR (docs/nir.md): the graph's Input node (the input plugin imports it).
+
+
+def export_nir(layer: RealInput, ctx):
+    import nir
+    import numpy as np
+
+    return nir.Input(input_type=np.array(layer.shape), metadata={"snnkit_neuron": "real-input"})
+
+
+@hookimpl
+def snnkit_register_nir(registry):
+    registry.exporter(RealInput, export_nir)
