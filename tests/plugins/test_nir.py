@@ -326,3 +326,56 @@ def test_real_valued_inputs_round_trip_and_foreign_inputs_take_currents(plugins)
     net2 = snnkit.Network(dt=1.0, plugins=plugins, zero_delay=True)
     net2.add_layer("in", "input", 3)
     assert type(snnkit.from_nir(snnkit.to_nir(net2), plugins=plugins).layers["in"]).__name__ == "Input"
+
+
+def test_recurrent_connections_round_trip(plugins):
+    net = snnkit.Network(dt=1.0, seed=7, zero_delay=True, plugins=plugins)
+    net.add_layer("in", "input", 10)
+    net.add_layer("rec", "lif", 12, **LIF0)
+    net.add_layer("out", "lif", 3, **LIF0)
+    net.add_connection("in", "rec", "dense", weight="uniform(0, 0.4)")
+    net.add_connection("rec", "rec", "dense", weight="normal(0, 0.3)", delay=1)  # closes a cycle
+    net.add_connection("rec", "out", "dense", weight="uniform(0, 0.5)")
+    graph, back = assert_round_trip(net, ["rec", "out"], {"in": spikes(50, 2, 10)}, 50, plugins)
+    assert isinstance(graph.nodes["rec->rec.delay"], nir.Delay)
+    assert back.connections["rec->rec"].delay == 1 and back.connections["in->rec"].delay == 0
+
+
+def test_a_cycle_without_delay_node_and_nested_graphs_deliver_one_step_late(plugins):
+    """snnTorch's recurrent layers: LIF -> Linear -> LIF inside a nested graph, no Delay node."""
+    w_rec = np.random.default_rng(1).normal(0, 0.4, (6, 6)).astype(np.float32)
+    lif = {"tau": np.full(6, 0.02), "r": np.full(6, 20.0), "v_leak": np.zeros(6), "v_threshold": np.ones(6)}
+    inner = nir.NIRGraph(
+        nodes={
+            "input": nir.Input(input_type=np.array([6])),
+            "lif": nir.LIF(**lif),
+            "w_rec": nir.Linear(weight=w_rec),
+            "output": nir.Output(output_type=np.array([6])),
+        },
+        edges=[("input", "lif"), ("lif", "w_rec"), ("w_rec", "lif"), ("lif", "output")],
+        type_check=False,
+    )
+    w_in = np.random.default_rng(2).uniform(0, 0.5, (6, 4)).astype(np.float32)
+    graph = nir.NIRGraph(
+        nodes={
+            "input": nir.Input(input_type=np.array([4])),
+            "fc": nir.Linear(weight=w_in),
+            "rlif": inner,
+            "output": nir.Output(output_type=np.array([6])),
+        },
+        edges=[("input", "fc"), ("fc", "rlif"), ("rlif", "output")],
+        type_check=False,
+    )
+    net = snnkit.from_nir(graph, dt=1e-3, plugins=plugins)
+    assert net.connections["rlif_w_rec"].delay == 1 and net.output_layer == "rlif_lif"
+    x = spikes(40, 1, 4, p=0.4)
+    got = record(net, ["rlif_lif"], {"input": x}, 40)["rlif_lif"]
+    v, s = torch.zeros(1, 6), torch.zeros(1, 6)
+    d = math.exp(-1 / 20)
+    for t in range(40):
+        v = v * d + x[t].float() @ torch.tensor(w_in).T + s @ torch.tensor(w_rec).T
+        s = (v >= 1.0).float()
+        assert torch.equal(s, got[0][t]), t
+        v = torch.where(s > 0, torch.zeros_like(v), v)
+        torch.testing.assert_close(v, got[1][t])
+    assert got[0].sum() > 0

@@ -179,3 +179,27 @@ def test_snnkit_networks_run_the_same_in_snntorch(kind):
     want, _ = run_snnkit(net, x, "out")
     got, _ = run_snntorch(module, x)
     assert want.sum() > 0 and torch.equal(want, got.reshape(want.shape))
+
+
+def test_snntorch_recurrent_leaky_runs_the_same_in_snnkit():
+    torch.manual_seed(3)
+    recurrent = snn.RLeaky(
+        beta=torch.full((16,), 0.9),
+        threshold=torch.ones(16),
+        linear_features=16,
+        init_hidden=True,
+        reset_mechanism="zero",
+        reset_delay=False,
+    )
+    net = torch.nn.Sequential(torch.nn.Linear(10, 16), recurrent, torch.nn.Linear(16, 4), leaky((4,), 0.8, output=True))
+    with torch.no_grad():
+        net[0].weight.uniform_(-0.1, 0.3)
+        recurrent.recurrent.weight.uniform_(-0.2, 0.2)
+        net[2].weight.uniform_(0, 0.4)
+    graph = export_to_nir(net, torch.zeros(1, 10), ignore_dims=[0])
+    back = snnkit.from_nir(graph, dt=1e-4, discretization="forward-euler")
+    assert [c.delay for c in back.connections.values()].count(1) == 1  # the recurrent one, one step late
+    x = inputs(2, 10, seed=6)
+    want, _ = run_snntorch(net, x)
+    got, _ = run_snnkit(back, x)
+    assert want.sum() > 0 and torch.equal(want, got)

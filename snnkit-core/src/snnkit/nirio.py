@@ -428,6 +428,58 @@ def _order(names: Sequence[str], edges: Sequence[tuple[str, str]]) -> list[str]:
     return done
 
 
+def _inline(graph: Any, nir: Any) -> tuple[dict[str, Any], list[tuple[str, str]], set[str]]:
+    """The graph's nodes and edges with nested graphs (snnTorch's recurrent layers) inlined as
+    ``outer.inner``; their own ``Input`` and ``Output`` nodes become pass-through nodes (returned)."""
+    nodes: dict[str, Any] = {}
+    edges = [(str(s), str(t)) for s, t in graph.edges]
+    passthrough: set[str] = set()
+    for name, node in graph.nodes.items():
+        if not isinstance(node, nir.NIRGraph):
+            nodes[str(name)] = node
+            continue
+        inner, inner_edges, inner_pass = _inline(node, nir)
+        nodes.update({f"{name}.{k}": v for k, v in inner.items()})
+        passthrough |= {f"{name}.{k}" for k in inner_pass}
+        entries = [f"{name}.{k}" for k, v in inner.items() if type(v).__name__ == "Input"]
+        exits = [f"{name}.{k}" for k, v in inner.items() if type(v).__name__ == "Output"]
+        passthrough |= {*entries, *exits}
+        edges = [e for e in edges if name not in e] + [
+            *((s, entry) for s, t in edges if t == name for entry in entries),
+            *((exit, t) for s, t in edges if s == name for exit in exits),
+            *((f"{name}.{s}", f"{name}.{t}") for s, t in inner_edges),
+        ]
+    return nodes, edges, passthrough
+
+
+def _back_edges(names: Sequence[str], edges: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Edges that close a cycle, found by a depth-first walk from the nodes nothing feeds (in the
+    graph's order): each carries the signal of the step before, as in snnTorch's recurrent layers."""
+    succs: dict[str, list[str]] = {n: [] for n in names}
+    for s, t in edges:
+        succs[s].append(t)
+    state: dict[str, int] = {}  # 1: on the walk's path, 2: done
+    back: set[tuple[str, str]] = set()
+    fed = {t for _, t in edges}
+    for root in [n for n in names if n not in fed] + list(names):
+        if root in state:
+            continue
+        stack = [(root, iter(succs[root]))]
+        state[root] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                back.add((node, child))
+            elif child not in state:
+                state[child] = 1
+                stack.append((child, iter(succs[child])))
+    return back
+
+
 def _shape(value: Any) -> tuple[int, ...]:
     if isinstance(value, dict):
         value = next(iter(value.values()))
@@ -454,8 +506,10 @@ def from_nir(
         seed: the network's seed.
 
     The network has ``zero_delay=True`` (a NIR edge passes its signal on at once); ``Delay`` nodes
-    become connection delays in whole steps. ``input_layer`` and ``output_layer`` name the
-    layers of the graph's first ``Input`` and ``Output``.
+    become connection delays in whole steps. An edge that closes a cycle (a recurrent connection,
+    found by a depth-first walk from the inputs) delivers the spikes of the step before (``delay=1``
+    unless a ``Delay`` node says more), as in snnTorch's recurrent layers; nested graphs are inlined.
+    ``input_layer`` and ``output_layer`` name the layers of the graph's first ``Input`` and ``Output``.
 
     Raises:
         NIRFileError: the file is not a NIR graph.
@@ -481,12 +535,15 @@ def from_nir(
         raise NIRError(f"dt must be a positive time step in the graph's unit (s), got {dt}")
     network = Network(dt=dt * 1e3, zero_delay=True, plugins=plugins, seed=seed)
     registry = nir_registry(network.plugins)
-    names = list(graph.nodes)
     for s, t in graph.edges:
         for end in (s, t):
             if end not in graph.nodes:
                 raise NIRImportError("", "NIRGraph", f"the edge {s!r} -> {t!r} names no node {end!r}")
-    preds = {n: [s for s, t in graph.edges if t == n] for n in names}
+    all_nodes, all_edges, passthrough = _inline(graph, nir)
+    names = list(all_nodes)
+    back = _back_edges(names, all_edges)
+    edges = [e for e in all_edges if e not in back]
+    preds = {n: [s for s, t in edges if t == n] for n in names}
     signals: dict[str, _Signal] = {}
     layer_names: dict[str, str] = {}
     outputs: list[str] = []
@@ -511,10 +568,15 @@ def from_nir(
             return signal.pending
         return [(f"{n}.{signal.uses}", copy.deepcopy(c), s) for n, c, s in signal.pending]
 
-    for n in _order(names, graph.edges):
-        node = graph.nodes[n]
+    for n in _order(names, edges):
+        node = all_nodes[n]
         kind = type(node).__name__
         ins = [signals[p] for p in preds[n]]
+        if n in passthrough:  # a nested graph's own Input or Output
+            if len(ins) != 1:
+                raise NIRImportError(n, kind, "a nested graph's input or output must be fed by one node")
+            signals[n] = ins[0]
+            continue
 
         def fail(reason: str, shape: bool = False, n: str = n, kind: str = kind) -> NoReturn:
             raise (NIRShapeError if shape else NIRImportError)(n, kind, reason)
@@ -614,10 +676,22 @@ def from_nir(
             signals[n] = _Signal(tuple(built.target_shape), pending=pending, node=n)
         else:
             fail(f"its importer (from {found[1]}) returned {type(built).__name__}, not a NeuronGroup or Connection")
+    for s, t in sorted(back):  # recurrent edges: what closes a cycle arrives one step late
+        signal, target = signals[s], layer_names.get(t)
+        if target is None or signal.layer is not None:
+            raise NIRImportError(
+                t,
+                type(all_nodes[t]).__name__,
+                f"the edge {s!r} -> {t!r} closes a cycle; snnkit imports cycles that run through a connection"
+                " node (Affine, Linear, Scale, ...) into a neuron node",
+            )
+        for conn_name, conn, source in take(signal):
+            conn.delay = conn.delay or 1
+            network.add_connection(source, target, conn, name=conn_name)
     for signal in signals.values():  # connections that feed nothing: keep them, into a relay
         if signal.pending and not signal.uses:
             relay(signal)
-    inputs = [layer_names[n] for n in names if type(graph.nodes[n]).__name__ == "Input" and n in layer_names]
+    inputs = [layer_names[n] for n in names if type(all_nodes[n]).__name__ == "Input" and n in layer_names]
     network.input_layer = inputs[0] if inputs else None
     network.output_layer = outputs[0] if outputs else None
     return network
