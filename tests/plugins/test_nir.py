@@ -245,8 +245,10 @@ def test_bad_graphs_are_clear_errors(plugins, tmp_path):
     with pytest.raises(NIRFileError, match="no such file"):
         snnkit.from_nir(tmp_path / "missing.nir", dt=1e-3, plugins=plugins)
     graph = small_graph()
-    graph.nodes["lif"] = nir.LI(tau=np.full(3, 0.02), r=np.full(3, 20.0), v_leak=np.zeros(3))
-    with pytest.raises(NIRImportError, match=r"NIR node 'lif' \(LI\).*no installed plugin imports LI nodes"):
+    graph.nodes["lif"] = nir.CubaLI(
+        tau_syn=np.full(3, 0.02), tau_mem=np.full(3, 0.02), r=np.full(3, 20.0), v_leak=np.zeros(3)
+    )
+    with pytest.raises(NIRImportError, match=r"NIR node 'lif' \(CubaLI\).*no installed plugin imports CubaLI nodes"):
         snnkit.from_nir(graph, dt=1e-3, plugins=plugins)
     graph = small_graph()
     graph.nodes["fc"] = nir.Linear(weight=np.ones((3, 5), dtype=np.float32))
@@ -379,3 +381,16 @@ def test_a_cycle_without_delay_node_and_nested_graphs_deliver_one_step_late(plug
         v = torch.where(s > 0, torch.zeros_like(v), v)
         torch.testing.assert_close(v, got[1][t])
     assert got[0].sum() > 0
+
+
+def test_a_readout_that_never_fires_is_a_leaky_integrator(plugins):
+    net = snnkit.Network(dt=1.0, seed=8, zero_delay=True, plugins=plugins)
+    net.add_layer("in", "input", 10)
+    net.add_layer("readout", "lif", 3, **{**LIF0, "v_thresh": math.inf, "v_rest": 0.1})
+    net.add_connection("in", "readout", "dense", weight="normal(0, 0.3)")
+    graph = snnkit.to_nir(net)
+    assert isinstance(graph.nodes["readout"], nir.LI)
+    back = snnkit.from_nir(graph, plugins=plugins)
+    x = {"in": spikes(30, 2, 10)}
+    want, got = record(net, ["readout"], x, 30)["readout"], record(back, ["readout"], x, 30)["readout"]
+    assert want[0].sum() == 0 and torch.equal(want[1], got[1]) and want[1].abs().sum() > 0

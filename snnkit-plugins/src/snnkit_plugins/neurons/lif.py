@@ -185,6 +185,7 @@ def snnkit_register_neurons(registry):
 
 
 # -- NIR (docs/nir.md): LIF <-> nir.LIF; snnkit's per-step input x is a current held one step, gain r*dt/tau.
+# A LIF layer that never fires (v_thresh = inf), the usual readout, is NIR's leaky integrator LI.
 
 
 def export_nir(layer: LIF, ctx):
@@ -194,6 +195,8 @@ def export_nir(layer: LIF, ctx):
     if p.refractory > 0:
         ctx.unsupported(f"its refractory period is {p.refractory} ms and NIR's LIF has none (use refractory=0)")
     tau = ctx.tau(p.tau_mem)
+    if bool(np.all(np.isposinf(ctx.array(p.v_thresh)))):
+        return nir.LI(tau=tau, r=tau / ctx.dt_s, v_leak=ctx.array(p.v_rest))
     return nir.LIF(
         tau=tau,
         r=tau / ctx.dt_s,  # input gain r * dt / tau = 1: each step's input is added to v as it is
@@ -215,6 +218,15 @@ def import_nir(node, ctx) -> LIF:
     return with_values(LIF, shape, values, refractory=0.0)
 
 
+def import_li(node, ctx) -> LIF:
+    """A leaky integrator: a LIF layer that never fires, whose membrane potential is the output."""
+    shape = ctx.shape(node.tau, node.r, node.v_leak)
+    gain = ctx.gain(np.asarray(node.r) * ctx.dt_s / np.asarray(node.tau))
+    v_rest = ctx.uniform(np.asarray(node.v_leak) / gain)
+    values = {"v_rest": v_rest, "v_reset": v_rest, "v_thresh": math.inf, "tau_mem": ctx.tau_ms(node.tau)}
+    return with_values(LIF, shape, values, refractory=0.0)
+
+
 def with_values(factory, shape, values, **fixed):
     """``factory(shape, ...)`` with per-neuron tensors among ``values`` as (frozen) learnable parameters."""
     per_neuron = [k for k, v in values.items() if isinstance(v, Tensor)]
@@ -230,3 +242,4 @@ def with_values(factory, shape, values, **fixed):
 def snnkit_register_nir(registry):
     registry.exporter(LIF, export_nir)
     registry.importer("LIF", import_nir)
+    registry.importer("LI", import_li)
