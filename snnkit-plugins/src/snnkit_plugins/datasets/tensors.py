@@ -51,8 +51,10 @@ def _read(path: Path) -> dict[str, Any]:
 
         with np.load(path, allow_pickle=False) as arrays:
             return {k: arrays[k] for k in arrays.files}
-    import h5py
-
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError(f"reading {path.name} needs h5py: pip install 'snnkit-plugins[hdf5]'") from None
     with h5py.File(path, "r") as f:
         return {k: f[k][()] for k in f if isinstance(f[k], h5py.Dataset)}
 

@@ -207,16 +207,19 @@ def _open(
         try:
             cls.download(self)
         except Exception as exc:  # tonic's network and archive errors
-            raise Missing(f"{layout(self)}: the download failed ({exc})") from None
+            raise Missing(layout(self), f" ({exc})") from None
 
     offline = type(cls.__name__, (cls,), {"_check_exists": check, "download": fetch, "__module__": cls.__module__})
     try:
         return offline(str(where), **params)
     except (Missing, OSError) as exc:  # OSError: a class that looks for its files its own way
         failed = "could not be downloaded" if download else "download=False"
-        looked = exc if isinstance(exc, Missing) else f"{where / cls.__name__} ({exc})"
+        if isinstance(exc, Missing):  # where it looked, and why a download failed
+            looked, why = exc.args[0], "".join(exc.args[1:])
+        else:
+            looked, why = where / cls.__name__, f" ({exc})"
         raise DatasetNotFoundError(
-            f"{label} was not found in {looked} and {failed}. Place the files there (tonic's layout), set"
+            f"{label} was not found in {looked} and {failed}{why}. Place the files there (tonic's layout), set"
             f" {DATA_VARIABLE} to the folder that contains {cls.__name__}, or pass root=..."
         ) from None
 
