@@ -52,7 +52,9 @@ class DatasetPipeline(Pipeline):
     Units are batches of ``[run] batch_size`` samples: first ``train_samples`` training samples
     (``epochs`` passes over them, in an order drawn from the run's seed), then ``test_samples``
     test samples. Each sample is encoded for ``[run] time`` steps after a state reset (the
-    "resting period" of Diehl & Cook, done exactly). If the output layer fires fewer than
+    "resting period" of Diehl & Cook, done exactly); a sample is reshaped to the input layer's
+    shape, or, for an encoder that takes sequences (``takes_frames``: ``events``), each of its
+    frames is. If the output layer fires fewer than
     ``min_spikes`` spikes, the sample is shown again with the encoder's rate raised by
     ``rate_increase`` Hz (at most ``max_retries`` times), as in Diehl & Cook 2015; with batches,
     the whole batch is shown again when any of its samples fired too little. Only encoders that

@@ -92,7 +92,8 @@ class GradientPipeline(Pipeline):
     training samples in an order drawn from the run's seed and the epoch, in whole batches (the
     remainder, fewer than a batch, is left out, as torch's ``drop_last``), then all
     ``test_samples`` test samples. A sample is presented for ``[run] time`` steps, from rest:
-    encoded by the ``[encoder]`` (``poisson`` for rate-coded spikes), or, without an encoder, its
+    encoded by the ``[encoder]`` (``poisson`` for rate-coded spikes; ``events`` for event data,
+    whose samples are sequences of frames, each reshaped to the input layer), or, without an encoder, its
     values as a constant current into the input layer (a ``real-input`` layer: direct input, as in
     snnTorch's tutorials; the first layer's product is then computed once per sample). The output
     layer is scored by ``loss`` and the optimiser takes one step per batch. The network's
