@@ -67,9 +67,9 @@ def image_folder(
     test_fraction: float = 0.2,
     seed: int = 0,
 ) -> ImageFiles:
-    """Your own images, one sub-folder per class (torchvision's ImageFolder layout), as float
-    tensors in [0, 1] with integer labels (the classes are the folder names, sorted).
+    """Your own images, one sub-folder per class (torchvision's ImageFolder layout), with resizing and a split.
 
+    Images become float tensors in [0, 1] with integer labels (the classes are the folder names, sorted).
     ``root`` is the folder (required: there is no default for your own data). If it holds ``train``
     and ``test`` folders, each with the class folders, those are the splits (the classes come from
     ``train``). Otherwise the class folders are directly in ``root`` and split deterministically:

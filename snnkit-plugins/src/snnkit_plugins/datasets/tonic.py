@@ -246,9 +246,10 @@ def nmnist(
     stabilize: bool = False,
     transforms: list[Any] | None = None,
 ) -> EventFrames:
-    """N-MNIST: MNIST digits seen by an event camera in three saccades (Orchard et al. 2015), as
-    ``[frames, 2, 34, 34]`` event counts (off/on polarity, height, width) per ``bin_width`` ms.
+    """N-MNIST: MNIST digits seen by an event camera (Orchard et al. 2015), as frames of event counts.
 
+    Three saccades, binned into ``[frames, 2, 34, 34]`` event counts (off/on polarity, height,
+    width) per ``bin_width`` ms.
     60,000 training and 10,000 test samples of about 300 ms, labels 0-9. Files are read from
     ``root`` (else ``$SNNKIT_DATA``, else ``~/.cache/snnkit/data``) in tonic's layout,
     ``<root>/NMNIST/Train/<digit>/<id>.bin`` and ``.../Test/...`` (the unpacked archives; 40-bit
@@ -293,9 +294,9 @@ def dvs_gesture(
     duration: float = 1500.0,
     transforms: list[Any] | None = None,
 ) -> EventFrames:
-    """DVS128 Gesture: 11 hand and arm gestures seen by a 128 x 128 event camera (Amir et al.
-    2017), as ``[frames, 2, 128, 128]`` event counts per ``bin_width`` ms (smaller with transforms).
+    """DVS128 Gesture: 11 hand and arm gestures seen by an event camera (Amir et al. 2017), as frames of counts.
 
+    ``[frames, 2, 128, 128]`` event counts per ``bin_width`` ms (smaller with transforms).
     tonic's preprocessed version (1,077 training and 264 test samples, ms timestamps), read from
     ``root`` (else ``$SNNKIT_DATA``, else ``~/.cache/snnkit/data``) in tonic's layout,
     ``<root>/DVSGesture/ibmGestureTrain/user<NN>_<lighting>/<label>.npy`` (and
@@ -337,9 +338,9 @@ def shd(
     duration: float = 1000.0,
     transforms: list[Any] | None = None,
 ) -> EventFrames:
-    """Spiking Heidelberg Digits: spoken digits 0-9 in English and German (20 classes) as spikes of
-    700 cochlea-model channels (Cramer et al. 2020), as ``[frames, 700]`` counts per ``bin_width`` ms.
+    """Spiking Heidelberg Digits: spoken digits 0-9, English and German, as spikes of 700 channels (Cramer 2020).
 
+    20 classes; the spikes of 700 cochlea-model channels as ``[frames, 700]`` counts per ``bin_width`` ms.
     8,156 training and 2,264 test samples of up to about 1.4 s. Files are read from ``root``
     (else ``$SNNKIT_DATA``, else ``~/.cache/snnkit/data``) in tonic's layout,
     ``<root>/SHD/shd_train.h5`` and ``shd_test.h5`` (HDF5: ``spikes/times`` in s and
@@ -381,9 +382,9 @@ def ssc(
     duration: float = 1000.0,
     transforms: list[Any] | None = None,
 ) -> EventFrames:
-    """Spiking Speech Commands: 35 spoken words as spikes of 700 cochlea-model channels (Cramer et
-    al. 2020), as ``[frames, 700]`` counts per ``bin_width`` ms.
+    """Spiking Speech Commands: 35 spoken words as spikes of 700 cochlea-model channels (Cramer et al. 2020).
 
+    ``[frames, 700]`` counts per ``bin_width`` ms.
     Same layout, root and download rules as ``shd``: ``<root>/SSC/ssc_train.h5``, ``ssc_test.h5``
     and ``ssc_valid.h5``; the test split is ``test_split`` (``"test"`` or ``"valid"``).
 
@@ -427,9 +428,10 @@ def any_tonic(
     transforms: list[Any] | None = None,
     **params: Any,
 ) -> EventFrames:
-    """Any dataset class of ``tonic.datasets`` by name, with its parameters (``class = "POKERDVS"``),
-    binned as the others: ``[frames, polarity, height, width]`` or ``[frames, channels]`` counts.
+    """Any dataset class of ``tonic.datasets`` by name (``class = "POKERDVS"``), binned into frames of counts.
 
+    The other parameters go to the class; items are ``[frames, polarity, height, width]`` or
+    ``[frames, channels]`` event counts, as the named event datasets give.
     Classes with a ``train`` flag get ``train``; those with ``split`` get ``split`` for training
     and ``test_split`` for testing. Files as tonic lays them out under ``root`` (else
     ``$SNNKIT_DATA``, else ``~/.cache/snnkit/data``), in ``<root>/<class>``; they count as present

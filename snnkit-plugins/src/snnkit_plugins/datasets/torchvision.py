@@ -166,9 +166,9 @@ def any_torchvision(
     test_split: str = "test",
     **params: Any,
 ) -> Converted:
-    """Any dataset class of ``torchvision.datasets`` by name, with its parameters, e.g.
-    ``{ plugin = "torchvision", class = "SVHN" }``; items become float tensors with integer labels.
+    """Any dataset class of ``torchvision.datasets`` by name, with its parameters (``class = "SVHN"``).
 
+    E.g. ``{ plugin = "torchvision", class = "SVHN" }``; items become float tensors with integer labels.
     ``class`` names the class (``SVHN``, ``STL10``, ``CIFAR100``, ``FakeData``, ...; any case); the
     other parameters go to it. Files are read from ``root`` (else ``$SNNKIT_DATA``, else
     ``~/.cache/snnkit/data``), where the class keeps them, and downloaded if missing unless

@@ -11,9 +11,9 @@ from snnkit import Encoder, hookimpl
 
 
 class Events(Encoder):
-    """Frames of event counts become input spikes step by step: the data already are spikes, binned
-    in time, so nothing is drawn at random.
+    """Frames of event counts (event cameras, spiking audio) as input spikes, one time bin per step.
 
+    The data already are spikes, binned in time, so nothing is drawn at random.
     ``data`` is ``[batch, frames, *shape]``: event counts per time bin of ``bin_width`` ms (what the
     ``nmnist``, ``dvs-gesture``, ``shd``, ``ssc`` and ``tonic`` datasets give, e.g. ``[frames, 2,
     34, 34]`` polarity x height x width for N-MNIST, ``[frames, 700]`` channels for SHD). Step
