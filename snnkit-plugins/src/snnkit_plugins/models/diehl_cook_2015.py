@@ -35,10 +35,11 @@ def diehl_cook_2015(
     network's ``input_layer`` is ``"X"`` and its ``output_layer`` ``"Ae"``.
     Reference: P. U. Diehl and M. Cook, Front. Comput. Neurosci. 9:99 (2015).
 
-    ``readout`` > 0 adds a layer ``R`` of that many LIF neurons (tau 100 ms, no refractory
-    period, an ``atan`` surrogate gradient) fed by ``Ae`` through a learnable dense connection
-    (initial weights normal(0, 0.5) mV): a readout that learns by gradient from the features the
-    STDP layer learned, which stay fixed while it learns (``mnist-stdp-gradient-readout``).
+    ``readout`` > 0 adds a layer ``R`` of that many non-spiking LIF neurons (tau 1 s, threshold out
+    of reach: leaky integrators of ``Ae``'s spikes, read by their membrane potential) fed by ``Ae``
+    through a learnable dense connection (initial weights normal(0, 0.5) mV): a readout that learns
+    by gradient from the features the STDP layer learned, which stay fixed while it learns
+    (``mnist-stdp-gradient-readout``).
 
     >>> net = diehl_cook_2015(n_inputs=16, n_neurons=4)  # doctest: +SKIP
     >>> list(net.layers), net.input_layer, net.output_layer  # doctest: +SKIP
@@ -64,7 +65,8 @@ def diehl_cook_2015(
     if readout < 0:
         raise ValueError(f"readout must be a number of neurons (0 for none), got {readout}")
     if readout:
-        net.add_layer("R", "lif", readout, tau_mem=100.0, refractory=0.0, surrogate="atan")
+        never = 1e9  # mV: R integrates and is read by its potential; it never spikes
+        net.add_layer("R", "lif", readout, tau_mem=1000.0, v_thresh=never, refractory=0.0, surrogate="atan")
         net.add_connection("Ae", "R", "dense", weight="normal(0, 0.5)", learnable=True)
     net.input_layer, net.output_layer = "X", "Ae"
     return net

@@ -191,6 +191,7 @@ class DatasetPipeline(Pipeline):
 
     # -- running ---------------------------------------------------------------------------------
 
+    @torch.no_grad()  # local learning only: a learnable tensor (a readout trained later) builds no graph
     def step(self, network: Network, index: int, context: RunContext) -> Mapping[str, float]:
         training = index < self.n_train_units
         b = context.batch_size
