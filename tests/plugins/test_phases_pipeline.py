@@ -27,6 +27,7 @@ SMALL = (  # the hybrid experiment in seconds: 10 STDP neurons, 30 steps per dig
     "pipeline.phases.1.train_samples=24",
     "pipeline.phases.1.test_samples=8",
     "run.threads=1",
+    "run.compile=false",  # the experiment compiles: a minute per test
 )
 
 
