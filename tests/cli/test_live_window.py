@@ -127,7 +127,7 @@ def test_live_windows_show_and_redraw_the_plots_during_a_run(display, tmp_path):
             top, bottom = edges[0], edges[1]
             left, right = (window[top] < 100).nonzero()[0][[0, -1]]
             inside = window[top + 2 : bottom - 1, left + 2 : right - 1]
-            assert (inside < 100).mean() > 0.005, "the input panel's frame is drawn but holds no spikes"
+            assert (inside < 100).mean() > 0.001, "the input panel's frame is drawn but holds no spikes"
             assert window.shape[0] > 300 and window.shape[1] > 600, f"window of {window.shape} pixels"
     finally:
         run.send_signal(signal.SIGINT)  # stops after the current sample, checkpointed
