@@ -242,7 +242,7 @@ def run_command(
         "note": result.error,
     }
     if live_plots is not None:
-        summary["live_renders"] = live_plots.renders
+        summary["live_renders"], summary["live_seconds"] = live_plots.renders, round(live_plots.spent, 3)
     if as_json:
         click.echo(json.dumps(summary))
     elif not quiet:
