@@ -321,3 +321,20 @@ def test_the_progress_bar_shows_the_metrics_that_say_how_learning_goes_first():
     metrics = {"rate.input": 3.0, "rate.output": 2.0, "loss": 0.5, "accuracy.all-activity": 0.9}
     assert _format_metrics(metrics) == "accuracy.all-activity=0.9 loss=0.5 rate.input=3"
     assert _format_metrics({"rate.x": 1.0, "return_mean": 10.0}) == "return_mean=10 rate.x=1"
+
+
+def test_a_complete_run_ends_with_a_weight_snapshot_an_interrupted_one_does_not(entry_point_plugins, tmp_path):
+    path = tmp_path / "w.h5"
+    run_experiment(demo(entry_point_plugins, path, ["run.weights_every=4"]), entry_point_plugins)  # 6 samples
+    index, _ = rec.open(path).weights()["input->output"]
+    assert index.tolist() == [3, 5]  # the scheduled one, and the final weights
+    stopped = tmp_path / "s.h5"
+    experiment = demo(entry_point_plugins, stopped, ["run.weights_every=4"])
+    done = []
+    partial = run_experiment(
+        experiment, entry_point_plugins, should_stop=lambda: len(done) >= 5, progress=lambda *a: done.append(a)
+    )
+    assert partial.status == "interrupted"
+    assert rec.open(stopped).weights()["input->output"][0].tolist() == [3]  # resumed, it ends as the complete one
+    run_experiment(experiment, entry_point_plugins, resume=stopped)
+    assert rec.open(stopped).weights()["input->output"][0].tolist() == [3, 5]

@@ -338,6 +338,9 @@ def run_experiment(
                 if live is not None:
                     live(done, path, flush)
             with _signals_deferred():
+                weights_every = every["weights_every"]
+                if status == "complete" and weights_every and done and done % weights_every:
+                    recorder.snapshot(done - 1, network)  # the final weights, between two scheduled snapshots
                 if done - 1 > checkpointed:
                     recorder.checkpoint(done - 1, checkpoint_state(network, pipeline, done - 1))
                     checkpointed = done - 1

@@ -46,8 +46,9 @@ def performance(recording: Recording, *, prefix: str = "", window: int = 20, fig
     together (CartPole's ``return = length``), and a family whose every series equals one of
     another family joins that panel. A long series (``5 * window`` units or more) without a recorded running
     mean gets one over ``window`` units (0: none) drawn over the faint raw values; short series (a test accuracy
-    measured once) get markers and their last value written. An ``epoch`` metric is drawn as
-    dotted lines where each epoch begins, not as a panel. The x axis is the unit, in whole
+    measured once) get markers and their last value written. ``epoch`` and ``phase`` metrics
+    (the ``gradient`` and ``phases`` pipelines) are drawn as dotted lines where each begins, not as
+    panels. The x axis is the unit, in whole
     numbers; lines break where a series has no values (a test phase). ``prefix`` keeps only
     metrics whose name starts with it.
 
@@ -57,7 +58,7 @@ def performance(recording: Recording, *, prefix: str = "", window: int = 20, fig
     metrics = {k: v for k, v in recording.metrics().items() if k.startswith(prefix)}
     if not metrics:
         raise NothingToPlot(f"no metrics{' starting with ' + repr(prefix) if prefix else ''}")
-    epochs = metrics.pop("epoch") if "epoch" in metrics and len(metrics) > 1 else None
+    boundaries = {k: metrics.pop(k) for k in BOUNDARIES if k in metrics and len(metrics) > 1}
     families: dict[str, list[str]] = {}
     for name in metrics:
         families.setdefault(family(name), []).append(name)
@@ -125,8 +126,8 @@ def performance(recording: Recording, *, prefix: str = "", window: int = 20, fig
         if bool((values == values[0]).all()):  # a constant: a sensible range, not +-0.05 around it
             v = float(values[0])
             ax.set_ylim(*((-0.05, 1.05) if group in FRACTIONS and 0 <= v <= 1 else (v - 1, v + 1)))
-        if epochs is not None:
-            _epoch_lines(ax, *epochs, labelled=ax is axes[0])
+        for name, (at, value) in boundaries.items():
+            _boundary_lines(ax, name, at, value, labelled=ax is axes[0])
         ax.set_title(" = ".join(titles[group]))
         ax.set_ylabel(LABELS.get(group, group), fontsize="small")
         integer_ticks(ax.xaxis)
@@ -139,15 +140,19 @@ def performance(recording: Recording, *, prefix: str = "", window: int = 20, fig
     return figure
 
 
-def _epoch_lines(ax: Any, index: Tensor, value: Tensor, *, labelled: bool) -> None:
-    """Dotted lines where each epoch after the first begins, named on the top panel."""
+#: Metrics that count stages of a run (an epoch, a phase): drawn as lines where each stage begins.
+BOUNDARIES = ("epoch", "phase")
+
+
+def _boundary_lines(ax: Any, name: str, index: Tensor, value: Tensor, *, labelled: bool) -> None:
+    """Dotted lines where each stage (epoch, phase) after the first begins, named on the top panel."""
     changes = (value[1:] != value[:-1]).nonzero().flatten() + 1
     for i in changes.tolist():
         x = float(index[i]) - 0.5
         ax.axvline(x, color="0.5", linestyle=":", linewidth=1.0)
         if labelled:
             ax.text(
-                x, 1.0, f" epoch {float(value[i]):g}", transform=ax.get_xaxis_transform(), fontsize="x-small", va="top"
+                x, 1.0, f" {name} {float(value[i]):g}", transform=ax.get_xaxis_transform(), fontsize="x-small", va="top"
             )
 
 
