@@ -17,7 +17,7 @@ from torch.utils.data import Dataset
 
 from snnkit import hookimpl
 from snnkit.errors import closest
-from snnkit_plugins.datasets.torchvision import DATA_VARIABLE, DatasetNotFoundError, data_root
+from snnkit_plugins.datasets.torchvision import DATA_VARIABLE, DatasetNotFoundError, data_root, dataset_class
 
 US_PER_MS = 1000.0  # tonic's timestamps are in microseconds
 ALIASES = {"crop": "CenterCrop"}  # short names for tonic.transforms classes
@@ -456,16 +456,7 @@ def any_tonic(
     import tonic.datasets
 
     _check_times(bin_width, duration)
-    name = params.pop("class", None)
-    known = {n.lower(): n for n, c in vars(tonic.datasets).items() if isinstance(c, type) and n[0].isupper()}
-    if not isinstance(name, str) or name.lower() not in known:
-        match = closest(str(name).lower(), list(known))
-        hint = f"; did you mean {known[match[0]]!r}?" if match else "."
-        raise ValueError(
-            f"tonic needs class = the name of a tonic dataset, got {name!r}{hint}"
-            f" Known: {', '.join(sorted(known.values()))}"
-        )
-    cls = getattr(tonic.datasets, known[name.lower()])
+    cls = dataset_class(tonic.datasets, params.pop("class", None), "tonic")
     accepted = inspect.signature(cls).parameters
     if "train" in accepted:
         params["train"] = train

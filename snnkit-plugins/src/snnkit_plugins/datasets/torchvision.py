@@ -22,6 +22,24 @@ class DatasetNotFoundError(SnnkitError, FileNotFoundError):
     """A data set that is neither on disk nor downloadable."""
 
 
+def dataset_class(module: Any, name: Any, library: str, base: type = object) -> type:
+    """The dataset class ``name`` (any case, a subclass of ``base``) of ``module``
+    (``torchvision.datasets``, ``tonic.datasets``), or a ValueError suggesting the closest and
+    listing the known ones."""
+    known = {
+        n.lower(): n for n, c in vars(module).items() if isinstance(c, type) and n[0].isupper() and issubclass(c, base)
+    }
+    if not isinstance(name, str) or name.lower() not in known:
+        match = closest(str(name).lower(), list(known))
+        hint = f"; did you mean {known[match[0]]!r}?" if match else "."
+        raise ValueError(
+            f"{library} needs class = the name of a {library} dataset, got {name!r}{hint}"
+            f" Known: {', '.join(sorted(known.values()))}"
+        )
+    cls: type = getattr(module, known[name.lower()])
+    return cls
+
+
 def data_root(root: str | None) -> Path:
     """``root``, else ``$SNNKIT_DATA``, else ``~/.cache/snnkit/data``."""
     if root:
@@ -192,17 +210,7 @@ def any_torchvision(
     """
     import torchvision.datasets
 
-    name = params.pop("class", None)
-    known = {n.lower(): n for n, c in vars(torchvision.datasets).items() if isinstance(c, type) and n[0].isupper()}
-    known = {k: v for k, v in known.items() if issubclass(getattr(torchvision.datasets, v), Dataset)}
-    if not isinstance(name, str) or name.lower() not in known:
-        match = closest(str(name).lower(), list(known))
-        hint = f"; did you mean {known[match[0]]!r}?" if match else "."
-        raise ValueError(
-            f"torchvision needs class = the name of a torchvision dataset, got {name!r}{hint}"
-            f" Known: {', '.join(sorted(known.values()))}"
-        )
-    cls = getattr(torchvision.datasets, known[name.lower()])
+    cls = dataset_class(torchvision.datasets, params.pop("class", None), "torchvision", Dataset)
     accepted = inspect.signature(cls).parameters
     where = data_root(root)
     for key, value in (("root", str(where)), ("download", download)):
