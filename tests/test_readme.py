@@ -40,3 +40,12 @@ def test_readme_python_api_snippet_runs():
     namespace: dict = {}
     exec(blocks("python")[1], namespace)
     assert namespace["layer"].shape == (100,)
+
+
+def test_the_complete_example_in_docs_experiments_is_the_shipped_demo():
+    import tomllib
+
+    text = (ROOT / "docs" / "experiments.md").read_text()
+    block = text.split("This is the shipped `poisson-lif-demo`:\n\n```toml\n", 1)[1].split("```", 1)[0]
+    shipped = ROOT / "snnkit-plugins" / "src" / "snnkit_plugins" / "experiments" / "poisson_lif_demo.toml"
+    assert tomllib.loads(block) == tomllib.loads(shipped.read_text())

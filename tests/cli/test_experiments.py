@@ -143,7 +143,8 @@ def test_cli_validation_errors_exit_2_without_traceback(entry_point_plugins, tmp
     assert result.exit_code == 2 and "did you mean 'poisson-lif-demo'" in result.output
 
 
-def test_dry_run_prints_the_resolved_experiment(entry_point_plugins):
+def test_dry_run_prints_the_resolved_experiment(entry_point_plugins, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default output, runs/poisson-lif-demo.h5, may exist where the suite runs
     result = run_cli(entry_point_plugins, "run", "poisson-lif-demo", "--dry-run", "--set", "run.seed=7")
     assert result.exit_code == 0
     data = tomllib.loads(result.output)

@@ -130,3 +130,18 @@ def test_a_broken_plot_is_skipped_under_all_and_in_the_list_but_fails_when_asked
         assert result.exit_code == 0 and skipped in result.output and (tmp_path / "out" / "spikes.png").exists()
     named = plot(entry_point_plugins, path, "--plot", "broken")
     assert named.exit_code == 2 and "Error: the plot failed (KeyError" in named.output
+
+
+def test_a_sample_the_run_does_not_have_is_an_error_not_an_empty_plot(entry_point_plugins, tmp_path):
+    from snnkit.experiment import load_experiment
+    from snnkit.runner import run_experiment
+
+    path = tmp_path / "demo.h5"
+    settings = ["run.samples=2", "run.time=20", f'run.output="{path}"']
+    run_experiment(load_experiment("poisson-lif-demo", entry_point_plugins, settings), entry_point_plugins)
+    for plot in ("spikes", "voltages", "input"):
+        result = CliRunner().invoke(
+            cli, ["plot", str(path), "--plot", plot, "--param", "sample=3"], obj=entry_point_plugins
+        )
+        assert result.exit_code == 2, (plot, result.output)
+        assert "sample 3 is out of range: the run has 1 sample per batch (sample = 0)" in result.output

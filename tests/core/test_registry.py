@@ -227,3 +227,18 @@ def test_defaults_come_from_the_plugins_that_offer_them():
     )
     with pytest.raises(SnnkitError, match=r"several recorders are offered as the default: 'mine' .* and 'theirs'"):
         manager.registry("recorders").default()
+
+
+def test_parameters_show_annotations_as_written_without_postponed_annotations():
+    from snnkit.registry import Registry
+
+    namespace: dict = {}
+    exec(  # a plugin module without `from __future__ import annotations`: real types, not strings
+        "from collections.abc import Sequence\n"
+        "def make(shape: Sequence[int], *, tau: float = 10.0, limit: int | None = None): ...\n",
+        namespace,
+    )
+    registry = Registry("neurons")
+    registry.add("made", namespace["make"])
+    shown = {p.name: p.annotation for p in registry.get("made").parameters}
+    assert shown == {"shape": "Sequence[int]", "tau": "float", "limit": "int | None"}

@@ -1,6 +1,7 @@
 """The ``gradient`` pipeline on the real MNIST files: it learns, resumes exactly, and refuses bad
 input before training."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from snnkit.experiment import ExperimentError, load_experiment
 from snnkit.runner import run_experiment
 from snnkit.testing import PipelineContract
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+# the MNIST files: where SNNKIT_DATA says, else the shared folder beside the checkout
+DATA = Path(os.environ.get("SNNKIT_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
 needs_mnist = pytest.mark.skipif(not (DATA / "MNIST" / "raw").exists(), reason=f"MNIST files not found in {DATA}")
 
 SMALL = [  # mnist-surrogate-fc with 100 hidden neurons and 10 steps: seconds, not minutes

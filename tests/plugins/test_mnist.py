@@ -1,5 +1,6 @@
 """MNIST end to end on the real files (../shared/data, read with torchvision, download=False)."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from snnkit.testing import DatasetContract, PipelineContract
 from snnkit_plugins.datasets.torchvision import DatasetNotFoundError, data_root
 
 EXPERIMENTS = Path(snnkit_plugins.experiments.__file__).parent
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+# the MNIST files: where SNNKIT_DATA says, else the shared folder beside the checkout
+DATA = Path(os.environ.get("SNNKIT_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
 pytestmark = pytest.mark.skipif(not (DATA / "MNIST" / "raw").exists(), reason=f"MNIST files not found in {DATA}")
 
 

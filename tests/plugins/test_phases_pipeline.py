@@ -1,6 +1,7 @@
 """The ``phases`` pipeline: pipelines one after another on one network, resumed exactly across
 the phase boundary; and the hybrid experiment built on it (STDP features, gradient readout)."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from snnkit.experiment import ExperimentError, load_experiment
 from snnkit.runner import check_run, run_experiment
 from snnkit.testing import PipelineContract
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+# the MNIST files: where SNNKIT_DATA says, else the shared folder beside the checkout
+DATA = Path(os.environ.get("SNNKIT_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data")
 needs_mnist = pytest.mark.skipif(not (DATA / "MNIST" / "raw").exists(), reason=f"MNIST files not found in {DATA}")
 EXPERIMENTS = Path(snnkit_plugins.experiments.__file__).parent
 SMALL = (  # the hybrid experiment in seconds: 10 STDP neurons, 30 steps per digit

@@ -68,3 +68,44 @@ class TestTensorsContract(DatasetContract):
     def _files(self, tmp_path):
         np.savez(tmp_path / "d.npz", data=np.random.default_rng(0).random((12, 5)), labels=np.arange(12) % 3)
         self.params = {"path": str(tmp_path / "d.npz")}
+
+
+@pytest.mark.parametrize("pipeline", ["dataset", "gradient"])
+def test_samples_that_do_not_fit_the_input_layer_are_refused_before_the_run(plugins, tmp_path, pipeline):
+    from snnkit.errors import SnnkitError
+    from snnkit.experiment import parse_experiment
+    from snnkit.runner import check_run
+
+    np.savez(tmp_path / "d.npz", data=np.random.default_rng(0).random((8, 10, 10)), labels=[0, 1] * 4)
+    learnable = "\nlearnable = true" if pipeline == "gradient" else ""
+    surrogate = '\nsurrogate = "atan"' if pipeline == "gradient" else ""
+    text = f"""
+[run]
+output = "{tmp_path / "run.h5"}"
+[pipeline]
+plugin = "{pipeline}"
+input_layer = "input"
+output_layer = "out"
+[dataset]
+plugin = "tensors"
+path = "{tmp_path / "d.npz"}"
+[encoder]
+plugin = "poisson"
+[[network.layers]]
+name = "input"
+neuron = "input"
+shape = 99
+[[network.layers]]
+name = "out"
+neuron = "lif"
+shape = 2{surrogate}
+[[network.connections]]
+source = "input"
+target = "out"{learnable}
+"""
+    experiment = parse_experiment(text, plugins)
+    with pytest.raises(
+        SnnkitError, match=r"samples have shape \(10, 10\) \(100 values\), and the input layer 'input' has 99"
+    ):
+        check_run(experiment, plugins)  # what --dry-run does, and every run before its file is made
+    assert not (tmp_path / "run.h5").exists()

@@ -317,9 +317,21 @@ def _parameters(factory: Any) -> tuple[tuple[Parameter, ...], bool]:
             accepts_any = True
         elif p.kind is not p.VAR_POSITIONAL:
             default = REQUIRED if p.default is p.empty else p.default
-            annotation = "" if p.annotation is p.empty else str(p.annotation)
-            params.append(Parameter(p.name, default, annotation.replace("typing.", "")))
+            params.append(Parameter(p.name, default, _annotation_text(p.annotation, p.empty)))
     return tuple(params), accepts_any
+
+
+def _annotation_text(annotation: Any, empty: Any) -> str:
+    """An annotation as written (``float``, ``Sequence[int]``), whether or not the module postpones
+    annotations: ``str(float)`` would be ``<class 'float'>``."""
+    if annotation is empty:
+        return ""
+    if isinstance(annotation, type) and not getattr(annotation, "__args__", None):
+        return annotation.__qualname__
+    text = str(annotation)
+    for prefix in ("typing.", "collections.abc.", "builtins."):
+        text = text.replace(prefix, "")
+    return text
 
 
 def _type_hints(factory: Any) -> dict[str, Any]:

@@ -60,7 +60,10 @@ def export_command(
     graph = to_nir(network.cpu(), discretization=discretization, drop_rules=drop_rules)
     output.parent.mkdir(parents=True, exist_ok=True)
     nir.write(output, graph)
-    layers, conns = len(network.layers), len(network.connections)
-    click.echo(
-        f"wrote {output}: {what} as a NIR graph ({layers} layers, {conns} connections, {len(graph.nodes)} nodes)"
-    )
+    counts = [_count(len(network.layers), "layer"), _count(len(network.connections), "connection")]
+    counts.append(_count(len(graph.nodes), "node"))
+    click.echo(f"wrote {output}: {what} as a NIR graph ({', '.join(counts)})")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -130,6 +130,15 @@ def _interactive(backend: str) -> bool:
     return backend.lower() in backend_registry.list_builtin(BackendFilter.INTERACTIVE)
 
 
+def _test_metrics(path: Path, plugins: PluginManager) -> dict[str, float]:
+    """The latest value of every ``test_...`` metric the run recorded, whichever unit measured it."""
+    try:
+        metrics = open_recording(path, plugins).metrics()
+    except Exception:  # a run that recorded nothing; the summary still prints
+        return {}
+    return {k: float(v[-1]) for k, (_, v) in metrics.items() if k.startswith("test_") and len(v)}
+
+
 #: Metrics that say how a run goes, shown first in the progress bar (then the others, e.g. rates).
 FIRST = ("test_accuracy", "accuracy", "test_return", "return", "loss", "test_loss")
 
@@ -239,6 +248,7 @@ def run_command(
         "units": result.units,
         "seconds": seconds,
         "metrics": result.metrics,
+        "test_metrics": _test_metrics(result.path, plugins),
         "note": result.error,
     }
     if live_plots is not None:
@@ -250,7 +260,13 @@ def run_command(
         click.echo(f"{result.status}: {result.units_done}/{result.units} {unit} recorded in {result.path}{note}")
         if result.metrics:
             click.echo("last metrics: " + " ".join(f"{k}={v:.4g}" for k, v in result.metrics.items()))
-        click.echo(f"look at it: snnkit inspect {result.path}   snnkit plot {result.path}")
+        tests = {k: v for k, v in summary["test_metrics"].items() if k not in result.metrics}
+        if tests:  # measured before the last unit (a phase's test, an evaluation's)
+            click.echo("earlier tests: " + " ".join(f"{k}={v:.4g}" for k, v in tests.items()))
+        plot = f"snnkit plot {result.path}"
+        if not any(c.available for c in plugins.components("plots")):
+            plot += " (needs pip install 'snnkit-plugins[plot]')"
+        click.echo(f"look at it: snnkit inspect {result.path}   {plot}")
     if result.status == "interrupted":
         if not as_json:
             click.echo(f"resume with: snnkit run --resume {result.path}", err=True)

@@ -11,6 +11,7 @@ from snnkit import Monitor, Network, Pipeline, RateEncoder, hookimpl
 from snnkit.errors import SnnkitError
 from snnkit.models import Evaluation
 from snnkit.pipelines import RunContext
+from snnkit_plugins.pipelines._common import check_samples_fit
 
 
 class _Output(Monitor):
@@ -161,6 +162,7 @@ class DatasetPipeline(Pipeline):
                 )
         self.train = context.dataset
         self.test = context.load_dataset(train=False) if self.test_samples != 0 else None
+        check_samples_fit(self.train, network, self.input_layer, context.encoder)
         self.n_classes = len(getattr(self.train, "classes", [])) or int(self.train.labels.max()) + 1
         if self.supervised and network.layers[self.output_layer].size < self.n_classes:
             raise SnnkitError(
@@ -308,6 +310,8 @@ class DatasetPipeline(Pipeline):
 
     def _test_scores(self) -> dict[str, float]:
         self._fit()
+        if self.seen % self.assign_every:  # training ended between two assignments: store what the test uses
+            self._record_assignments()
         counts, labels = torch.cat(self.test_counts), torch.cat(self.test_labels)
         return {
             f"test_accuracy.{name}": readout.accuracy(

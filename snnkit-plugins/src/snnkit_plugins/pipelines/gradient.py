@@ -13,6 +13,7 @@ from torch import Tensor
 from snnkit import Loss, Monitor, Network, Pipeline, hookimpl
 from snnkit.errors import SnnkitError, closest
 from snnkit.pipelines import RunContext
+from snnkit_plugins.pipelines._common import check_samples_fit
 
 
 class _Record(Monitor):
@@ -191,6 +192,7 @@ class GradientPipeline(Pipeline):
             )
         self.train_set = context.dataset
         self.test_set = context.load_dataset(train=False) if self.test_samples != 0 else None
+        check_samples_fit(self.train_set, network, self.input_layer, context.encoder)
         self.n_classes = len(getattr(self.train_set, "classes", [])) or _labels_max(self.train_set) + 1
         outputs = network.layers[self.output_layer].size
         if outputs != self.n_classes:

@@ -37,6 +37,8 @@ class Phases(Pipeline):
     ValueError: phases[0] must name its pipeline with plugin = "...", got keys pipeline
     """
 
+    unit = "units"  # samples in one phase, batches in another
+
     def __init__(self, phases: Sequence[Mapping[str, Any]]) -> None:
         if not phases:
             raise ValueError("phases must list at least one phase table")

@@ -17,6 +17,15 @@ class NothingToPlot(SnnkitError):
     """The recording holds no data this plot draws."""
 
 
+def check_sample(sample: int, batch: int | None) -> None:
+    """Refuse a batch ``sample`` the run does not have (it would draw an empty plot)."""
+    if batch is not None and not 0 <= sample < batch:
+        raise SnnkitError(
+            f"sample {sample} is out of range: the run has {batch} sample{'s' if batch > 1 else ''} per batch"
+            f" (sample = 0{f' to {batch - 1}' if batch > 1 else ''})"
+        )
+
+
 def pyplot() -> Any:
     """matplotlib's pyplot, on whatever backend the user has (``MPLBACKEND``, an interactive window,
     Jupyter's inline one); matplotlib itself falls back to the file-only Agg without a display."""

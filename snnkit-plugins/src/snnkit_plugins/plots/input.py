@@ -8,6 +8,7 @@ from snnkit import hookimpl
 from snnkit.recording import Recording
 from snnkit_plugins.plots._common import (
     NothingToPlot,
+    check_sample,
     colour_bar,
     dt_of,
     experiment_of,
@@ -42,6 +43,7 @@ def input(recording: Recording, *, monitor: str | None = None, sample: int = 0, 
     total = spikes.shape[0]  # rows are the steps of the run
     steps = min(int(experiment.get("run", {}).get("time", total)), total)
     start = total - steps
+    check_sample(sample, spikes.shape[1])
     window = spikes[start:, sample]  # [steps, *shape]
     flat = window.reshape(window.shape[0], -1)
     seconds = steps * dt_of(experiment) / 1000.0

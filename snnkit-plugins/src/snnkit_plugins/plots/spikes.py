@@ -9,6 +9,7 @@ from snnkit import hookimpl
 from snnkit.recording import Recording
 from snnkit_plugins.plots._common import (
     NothingToPlot,
+    check_sample,
     experiment_of,
     integer_ticks,
     layer_shape,
@@ -38,6 +39,7 @@ def spikes(recording: Recording, *, sample: int = 0, last_steps: int = 1000, fig
     figure, axes = panels(len(monitors), figure=figure, sharex=True)
     for ax, (name, monitor) in zip(axes, monitors.items(), strict=True):
         events = recording.events(name)
+        check_sample(sample, experiment.get("run", {}).get("batch_size"))
         keep = (events["sample"] == sample) & (events["step"] >= start)
         shape = layer_shape(recording, experiment, str(monitor["target"]))
         neurons = math.prod(shape) if shape else (int(events["index"].max()) + 1 if events["index"].numel() else 1)

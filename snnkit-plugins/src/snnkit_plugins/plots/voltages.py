@@ -10,6 +10,7 @@ from snnkit import hookimpl
 from snnkit.recording import Recording
 from snnkit_plugins.plots._common import (
     NothingToPlot,
+    check_sample,
     experiment_of,
     integer_ticks,
     panels,
@@ -49,6 +50,7 @@ def voltages(
     figure, axes = panels(len(monitors), figure=figure, sharex=True)
     for ax, (name, monitor) in zip(axes, monitors.items(), strict=True):
         values = recording.values(name, "v")
+        check_sample(sample, values.shape[1])
         v = values[start:, sample].reshape(values[start:].shape[0], -1)
         chosen = list(range(min(neurons, v.shape[1]))) if isinstance(neurons, int) else [int(n) for n in neurons]
         chosen = [n for n in chosen if 0 <= n < v.shape[1]]
