@@ -34,12 +34,12 @@ def spikes(recording: Recording, *, sample: int = 0, last_steps: int = 1000, fig
     if not monitors:
         raise NothingToPlot('no monitor records spikes (variables = ["s"])')
     experiment = experiment_of(recording)
+    check_sample(sample, experiment.get("run", {}).get("batch_size"))
     steps = recorded_steps(recording)
     start = max(steps - last_steps, 0)
     figure, axes = panels(len(monitors), figure=figure, sharex=True)
     for ax, (name, monitor) in zip(axes, monitors.items(), strict=True):
         events = recording.events(name)
-        check_sample(sample, experiment.get("run", {}).get("batch_size"))
         keep = (events["sample"] == sample) & (events["step"] >= start)
         shape = layer_shape(recording, experiment, str(monitor["target"]))
         neurons = math.prod(shape) if shape else (int(events["index"].max()) + 1 if events["index"].numel() else 1)
