@@ -1,5 +1,9 @@
 """The ``snnkit`` console script: exits quietly on Ctrl-C while the command line is still loading
-(importing torch takes seconds), then hands over to :func:`snnkit_cli.main.main`."""
+(importing torch takes seconds), answers ``snnkit``, ``snnkit --help`` and ``snnkit plugins``
+from the plugin catalog (:mod:`snnkit_cli.catalog`) when it is up to date, and otherwise hands
+over to :func:`snnkit_cli.main.main`."""
+
+from __future__ import annotations
 
 import signal
 import sys
@@ -12,7 +16,55 @@ def _interrupted(signum: int, frame: object) -> None:
 
 def main() -> None:
     signal.signal(signal.SIGINT, _interrupted)
+    args = sys.argv[1:]
+    key = None
+    if args in ([], ["--help"]) or args[:1] == ["plugins"]:
+        from snnkit_cli import catalog
+
+        key = catalog.fingerprint()
+        data = catalog.load(key)
+        if data is not None and _answer(data, args):
+            return
     from snnkit_cli.main import main as run_cli
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    run_cli()
+    run_cli(key)
+
+
+def _answer(data: dict, args: list[str]) -> bool:
+    """Answer ``args`` from the catalog ``data``; False when only the loaded plugins can (an
+    unknown name, a bad option: their errors need the plugins)."""
+    import click
+
+    from snnkit.errors import SnnkitError
+    from snnkit_cli.group import new_group
+
+    if args[:1] == ["plugins"]:
+        from snnkit_cli.commands.plugins import plugins_command, show
+
+        if "--help" in args:
+            return False
+        try:
+            context = plugins_command.make_context("plugins", args[1:])
+        except click.ClickException:
+            return False  # click's error message comes from the full command line
+        params = context.params
+        try:
+            return show(data, params["name"], params["kind"], params["as_json"])
+        except SnnkitError:
+            return False
+    for warning in data["startup_warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+    group = new_group()
+    for command in data["commands"]:
+        group.add_command(
+            click.Command(
+                command["name"],
+                help=command["help"],
+                short_help=command["short_help"],
+                hidden=command["hidden"],
+                deprecated=command["deprecated"],
+            )
+        )
+    group.main(args=args, prog_name="snnkit")
+    return True

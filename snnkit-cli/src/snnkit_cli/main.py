@@ -8,41 +8,31 @@ from typing import Any
 
 import click
 
-import snnkit
-from snnkit.errors import SnnkitError
 from snnkit.plugins import PluginLoadWarning, PluginManager, get_plugin_manager
 from snnkit.registry import Provider
+from snnkit_cli import catalog
 from snnkit_cli.commands.export import export_command
 from snnkit_cli.commands.inspect import inspect_command
 from snnkit_cli.commands.plot import plot_command
 from snnkit_cli.commands.plugins import plugins_command
+from snnkit_cli.commands.predict import predict_command
 from snnkit_cli.commands.run import experiments_command, run_command
+from snnkit_cli.commands.sweep import sweep_command
+from snnkit_cli.group import INTERRUPTED, USAGE_ERROR, SnnkitGroup, new_group
 
-USAGE_ERROR = 2
-INTERRUPTED = 130
+__all__ = ["INTERRUPTED", "USAGE_ERROR", "SnnkitGroup", "add_plugin_commands", "cli", "main"]
 
-
-class SnnkitGroup(click.Group):
-    """Turns snnkit's own errors into a one-line message and exit code 2, never a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except SnnkitError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(USAGE_ERROR)
-        except KeyboardInterrupt:  # a run catches its own; this is Ctrl-C while it starts
-            click.echo("\ninterrupted before the run started: nothing was recorded", err=True)
-            ctx.exit(INTERRUPTED)
-
-
-@click.group(cls=SnnkitGroup)
-@click.version_option(snnkit.__version__, prog_name="snnkit")
-def cli() -> None:
-    """snnkit: spiking neural networks on PyTorch, extended through plugins."""
-
-
-for command in (run_command, experiments_command, plugins_command, inspect_command, plot_command, export_command):
+cli = new_group()
+for command in (
+    run_command,
+    experiments_command,
+    plugins_command,
+    inspect_command,
+    plot_command,
+    export_command,
+    predict_command,
+    sweep_command,
+):
     cli.add_command(command)
 
 
@@ -66,19 +56,26 @@ def add_plugin_commands(manager: PluginManager, group: click.Group) -> None:
     manager.call_each("snnkit_register_commands", after=mark, cli=group)
 
 
-def _one_line(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-    """Plugin problems as one line on stderr (``snnkit plugins`` lists them in full)."""
-    click.echo(f"warning: {message}", err=True)
+def main(catalog_key: str | None = None) -> None:
+    """Console-script entry point: add plugins' commands, then run with the process-wide plugins.
+    With ``catalog_key`` (no catalog was stored under it), store what the plugins provide there."""
+    shown: list[str] = []
 
+    def one_line(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        """Plugin problems as one line on stderr (``snnkit plugins`` lists them in full, not here)."""
+        shown.append(str(message))
+        if not (listing and issubclass(category, PluginLoadWarning)):
+            click.echo(f"warning: {message}", err=True)
 
-def main() -> None:
-    """Console-script entry point: add plugins' commands, then run with the process-wide plugins."""
-    warnings.showwarning = _one_line  # type: ignore[assignment]
-    if "plugins" in sys.argv[1:2]:
-        warnings.simplefilter("ignore", PluginLoadWarning)  # it lists the failures itself
+    listing = "plugins" in sys.argv[1:2]
+    warnings.showwarning = one_line  # type: ignore[assignment]
     try:
         manager = get_plugin_manager()
         add_plugin_commands(manager, cli)
+        if catalog_key is not None:
+            with warnings.catch_warnings():  # what fails now is listed by `snnkit plugins`
+                warnings.simplefilter("ignore")
+                catalog.save(catalog_key, catalog.build(manager, cli, shown))
     except KeyboardInterrupt:
         click.echo("\ninterrupted while loading plugins: nothing was run", err=True)
         sys.exit(INTERRUPTED)

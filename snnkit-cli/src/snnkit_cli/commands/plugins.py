@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from typing import Any
 
 import click
 
 from snnkit.errors import UnknownComponentError
 from snnkit.plugins import PluginManager, get_plugin_manager
-from snnkit.registry import KINDS, Component, Parameter
+from snnkit.registry import KINDS, check_kind
+from snnkit_cli import catalog
 
 
 @click.command("plugins")
@@ -21,41 +23,54 @@ from snnkit.registry import KINDS, Component, Parameter
 def plugins_command(manager: PluginManager | None, name: str | None, kind: str | None, as_json: bool) -> None:
     """List every registered component, or show NAME's parameters and documentation."""
     manager = manager or get_plugin_manager()
+    context = click.get_current_context()
+    root = context.find_root().command
+    with warnings.catch_warnings():  # failures are listed below, not warned about
+        warnings.simplefilter("ignore")
+        data = catalog.build(manager, root if isinstance(root, click.Group) else click.Group(), [])
+    if not show(data, name, kind, as_json):
+        note, suggest = manager.unknown_note(name or "")
+        known = sorted({c.name for c in manager.components(kind)})
+        raise UnknownComponentError(kind, "component", name, known, note=note, suggest=suggest)
+
+
+def show(data: dict[str, Any], name: str | None, kind: str | None, as_json: bool) -> bool:
+    """Print the listing (or NAME's detail) from ``data`` (see :mod:`snnkit_cli.catalog`); False,
+    printing nothing, when NAME is not there (the caller explains with the loaded plugins)."""
+    if kind is not None and kind != "commands":
+        kind = check_kind(kind)
+    commands = [c for c in data["commands"] if c["provided_by"]]
     if kind == "commands" and name is None:  # not a component kind: the commands plugins add to snnkit
-        commands = _plugin_commands()
         if as_json:
-            click.echo(json.dumps({"commands": commands}, indent=2))
+            click.echo(json.dumps({"commands": [_command(c) for c in commands]}, indent=2))
         for command in [] if as_json else commands:
             click.echo(f"snnkit {command['name']}  ({command['provided_by']})")
         if not commands and not as_json:
             click.echo("no installed plugin adds a command")
         if not as_json:
-            _echo_failures(manager)
-        return
-    components = manager.components(kind)
+            _echo_failures(data)
+        return True
+    components = [c for c in data["components"] if kind in (None, c["kind"])]
+    conflicts = [c for c in data["conflicts"] if kind in (None, c["kind"])]
     if name is not None:
-        matches = [c for c in components if c.name == name]
+        matches = [c for c in components if c["name"] == name]
         if not matches:
-            note, suggest = manager.unknown_note(name)
-            known = sorted({c.name for c in components})
-            raise UnknownComponentError(kind, "component", name, known, note=note, suggest=suggest)
+            return False
         if as_json:
-            click.echo(json.dumps([_as_dict(c, detail=True) for c in matches], indent=2))
+            click.echo(json.dumps([_public(c, "defaults_shown") for c in matches], indent=2))
         else:
-            click.echo("\n\n".join(_detail(c, manager) for c in matches))
-        return
-    commands = _plugin_commands()
-    conflicts = _conflicts(manager, kind)
+            click.echo("\n\n".join(_detail(c, data) for c in matches))
+        return True
     if as_json:
-        data = {
-            "components": [_as_dict(c) for c in components],
-            "commands": commands,
+        listing = {
+            "components": [_public(c, "defaults_shown", "doc") for c in components],
+            "commands": [_command(c) for c in commands],
             "conflicts": conflicts,
-            "failures": _failures(manager),
+            "failures": data["failures"],
         }
-        click.echo(json.dumps(data, indent=2))
-        return
-    click.echo(_table(components, manager))
+        click.echo(json.dumps(listing, indent=2))
+        return True
+    click.echo(_table(components, data))
     if commands and kind is None:
         click.echo("\ncommands added by plugins:")
         for command in commands:
@@ -66,11 +81,20 @@ def plugins_command(manager: PluginManager | None, name: str | None, kind: str |
             " using it is an error until one is uninstalled or disabled with SNNKIT_DISABLE_PLUGINS",
             err=True,
         )
-    _echo_failures(manager)
+    _echo_failures(data)
+    return True
 
 
-def _echo_failures(manager: PluginManager) -> None:
-    for failure in _failures(manager):
+def _public(c: dict[str, Any], *hidden: str) -> dict[str, Any]:
+    return {k: v for k, v in c.items() if k not in hidden}
+
+
+def _command(c: dict[str, Any]) -> dict[str, str]:
+    return {"name": c["name"], "provided_by": c["provided_by"]}
+
+
+def _echo_failures(data: dict[str, Any]) -> None:
+    for failure in data["failures"]:
         click.echo(
             f"failed: plugin {failure['plugin']!r} from {failure['distribution']} {failure['version']}: "
             f"{failure['error']}",
@@ -78,16 +102,20 @@ def _echo_failures(manager: PluginManager) -> None:
         )
 
 
-def _status(c: Component[Any], manager: PluginManager) -> str:
-    conflict = manager.registry(c.kind).conflicts.get(c.name)
+def _provider(c: dict[str, Any]) -> str:
+    return f"{c['distribution']} {c['version']}".strip()
+
+
+def _status(c: dict[str, Any], data: dict[str, Any]) -> str:
+    conflict = next((x for x in data["conflicts"] if (x["kind"], x["name"]) == (c["kind"], c["name"])), None)
     if conflict:
-        return f"conflict: also registered by {', '.join(str(p) for p in conflict[1:])}"
-    return "available" if c.available else f"unavailable: {c.install}"
+        return f"conflict: also registered by {', '.join(conflict['providers'][1:])}"
+    return "available" if c["available"] else f"unavailable: {c['install']}"
 
 
-def _table(components: list[Component[Any]], manager: PluginManager) -> str:
+def _table(components: list[dict[str, Any]], data: dict[str, Any]) -> str:
     header = ("KIND", "NAME", "SUMMARY", "PROVIDED BY", "STATUS")
-    rows = [(c.kind, c.name, c.summary, str(c.provider), _status(c, manager)) for c in components]
+    rows = [(c["kind"], c["name"], c["summary"], _provider(c), _status(c, data)) for c in components]
     width = shutil.get_terminal_size((160, 24)).columns
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     others = sum(widths) - widths[2] + 2 * (len(header) - 1)
@@ -99,74 +127,15 @@ def _table(components: list[Component[Any]], manager: PluginManager) -> str:
     return "\n".join(lines)
 
 
-def _default(p: Parameter) -> str:
-    return "(required)" if p.required else repr(p.default)
-
-
-def _detail(c: Component[Any], manager: PluginManager) -> str:
+def _detail(c: dict[str, Any], data: dict[str, Any]) -> str:
     lines = [
-        f"{c.name} ({KINDS[c.kind]}, kind {c.kind})",
-        f"provided by: {c.provider} (entry point {c.provider.plugin!r})",
-        f"status: {_status(c, manager)}",
+        f"{c['name']} ({KINDS[c['kind']]}, kind {c['kind']})",
+        f"provided by: {_provider(c)} (entry point {c['entry_point']!r})",
+        f"status: {_status(c, data)}",
         "parameters:",
     ]
-    lines += [f"  {p.name}: {p.annotation or 'any'} = {_default(p)}" for p in c.parameters] or ["  (none)"]
-    return "\n".join([*lines, "", c.doc or c.summary])
-
-
-def _json_value(value: Any) -> Any:
-    try:
-        json.dumps(value, allow_nan=False)
-        return value
-    except (TypeError, ValueError):
-        return repr(value)
-
-
-def _as_dict(c: Component[Any], *, detail: bool = False) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "kind": c.kind,
-        "name": c.name,
-        "summary": c.summary,
-        "distribution": c.provider.distribution,
-        "version": c.provider.version,
-        "entry_point": c.provider.plugin,
-        "available": c.available,
-        "install": c.install or None,
-        "parameters": [
-            {
-                "name": p.name,
-                "annotation": p.annotation,
-                "required": p.required,
-                "default": None if p.required else _json_value(p.default),
-            }
-            for p in c.parameters
-        ],
-    }
-    if detail:
-        data["doc"] = c.doc
-    return data
-
-
-def _plugin_commands() -> list[dict[str, str]]:
-    """Commands that plugins added to the ``snnkit`` group (they carry their provider)."""
-    context = click.get_current_context(silent=True)
-    root = context.find_root().command if context else None
-    commands = getattr(root, "commands", {})
-    return [
-        {"name": name, "provided_by": command.snnkit_provider}
-        for name, command in sorted(commands.items())
-        if hasattr(command, "snnkit_provider")
-    ]
-
-
-def _conflicts(manager: PluginManager, kind: str | None) -> list[dict[str, Any]]:
-    kinds = [kind] if kind else list(KINDS)
-    return [
-        {"kind": k, "name": name, "providers": [str(p) for p in providers]}
-        for k in kinds
-        for name, providers in sorted(manager.registry(k).conflicts.items())
-    ]
-
-
-def _failures(manager: PluginManager) -> list[dict[str, str]]:
-    return [f._asdict() for f in manager.failures]
+    lines += [
+        f"  {p['name']}: {p['annotation'] or 'any'} = {'(required)' if p['required'] else shown}"
+        for p, shown in zip(c["parameters"], c["defaults_shown"], strict=True)
+    ] or ["  (none)"]
+    return "\n".join([*lines, "", c["doc"] or c["summary"]])
