@@ -32,6 +32,7 @@ from typing import Any, NamedTuple, cast
 import torch
 from torch import Tensor, nn
 
+from snnkit import threads as threads_
 from snnkit.connections import Connection
 from snnkit.context import Activity, Context
 from snnkit.errors import NetworkError, ShapeError, closest
@@ -175,6 +176,7 @@ class Network(nn.Module):
         plugins: PluginManager | None = None,
         compile: bool = False,
         zero_delay: bool = False,
+        threads: int | str | None = "auto",
     ) -> None:
         super().__init__()
         if not dt > 0:
@@ -192,6 +194,8 @@ class Network(nn.Module):
         self._compiled: Callable[..., Any] | None = None
         self._use_compile = compile
         self.zero_delay = bool(zero_delay)
+        self.threads = threads_.check(threads)
+        self._batched_threads: int | None = None  # "auto" at batch > 1, measured once
         self.input_layer: str | None = None
         self.output_layer: str | None = None
         self._plan: _Plan | None = None
@@ -407,8 +411,26 @@ class Network(nn.Module):
                 "local learning rules change weights in place and cannot run in a differentiable run; "
                 "run local learning under torch.no_grad() and gradient training with learning=False"
             )
-        with torch.set_grad_enabled(differentiable):
-            self._run(inputs, held, time, reward, clamp, suppress, learning is not False and not differentiable)
+        wanted = self._threads(self._batch_size(inputs, time, held))
+        previous = torch.get_num_threads()
+        if wanted is not None and wanted != previous:
+            torch.set_num_threads(wanted)
+        try:
+            with torch.set_grad_enabled(differentiable):
+                self._run(inputs, held, time, reward, clamp, suppress, learning is not False and not differentiable)
+        finally:
+            if wanted is not None and wanted != previous:
+                torch.set_num_threads(previous)
+
+    def _threads(self, batch: int) -> int | None:
+        """The torch threads a run at batch size ``batch`` uses (see ``threads``), None for torch's own."""
+        if self.threads is None or self.device.type != "cpu":
+            return None
+        if self.threads != threads_.AUTO or batch == 1:
+            return threads_.choose(self.threads, batch)
+        if self._batched_threads is None:
+            self._batched_threads = threads_.choose(self.threads, batch)
+        return self._batched_threads
 
     def differentiable(self, inputs: Mapping[str, Tensor] | None = None) -> bool:
         """Whether a run now would be differentiable: autograd is on and a learnable tensor of the
