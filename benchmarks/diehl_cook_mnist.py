@@ -36,6 +36,7 @@ def run_snnkit(args: argparse.Namespace) -> dict[str, object]:
             f"run.batch_size={args.batch_size}",
             f"run.time={args.time}",
             f"run.seed={args.seed}",
+            f"run.threads={json.dumps(args.threads)}",
             f'run.output="{Path(folder) / "run.h5"}"',
             "run.checkpoint_every=1000000",
         ]
@@ -93,6 +94,11 @@ def run_bindsnet(args: argparse.Namespace) -> dict[str, object]:
     return {"train_samples_per_s": args.train_samples / (time.perf_counter() - start)}
 
 
+def threads(text: str) -> int | str:
+    """``--threads``: a number, or "auto" (snnkit's own choice, see snnkit.threads)."""
+    return text if text == "auto" else int(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=["snnkit", "bindsnet"], default="snnkit")
@@ -102,10 +108,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--time", type=int, default=250)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=threads, default=2, help="a number, or auto (snnkit only)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="an experiment override")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    if isinstance(args.threads, int):
+        torch.set_num_threads(args.threads)
     result = run_snnkit(args) if args.engine == "snnkit" else run_bindsnet(args)
     line = {
         "engine": args.engine,

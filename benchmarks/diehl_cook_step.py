@@ -32,6 +32,7 @@ def main() -> None:
 
     net = diehl_cook_2015(n_neurons=args.n_neurons)
     net.use_compile = args.compile
+    net.threads = args.threads
     x = torch.rand(args.steps, 1, 784, generator=torch.Generator().manual_seed(0)) < 0.02
     net.run({"X": x}, args.steps)  # warm up
     start = time.perf_counter()

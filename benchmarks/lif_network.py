@@ -30,7 +30,7 @@ def poisson(n: int, steps: int, seed: int = 0) -> torch.Tensor:
 def run_snnkit(n: int, steps: int, device: str, stdp: bool) -> dict[str, float]:
     from snnkit import Network
 
-    net = Network(dt=1.0, seed=0).to(device)
+    net = Network(dt=1.0, seed=0, threads=THREADS).to(device)
     net.add_layer("in", "input", n)
     net.add_layer("out", "lif", n)
     net.add_connection("in", "out", "dense", weight="uniform(0, 1)", rule="post-pre" if stdp else None)
@@ -109,16 +109,28 @@ def sync(device: str) -> None:
 ENGINES = {"snnkit": run_snnkit, "bindsnet": run_bindsnet, "brian2": run_brian2}
 
 
+def threads(text: str) -> int | str:
+    """``--threads``: a number, or "auto" (snnkit's own choice, see snnkit.threads)."""
+    return text if text == "auto" else int(text)
+
+
+#: snnkit's Network(threads=...), from --threads
+THREADS: int | str = 2
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=sorted(ENGINES), default="snnkit")
     parser.add_argument("--sizes", default="100,250,500,1000,2000,4000,8000")
     parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=threads, default=2, help="a number, or auto (snnkit only)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--stdp", action="store_true", help="learn with pair STDP (post-pre)")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    global THREADS
+    THREADS = args.threads
+    if isinstance(args.threads, int):
+        torch.set_num_threads(args.threads)
     if args.engine == "brian2":  # compile once so that the timings exclude Cython compilation
         run_brian2(10, 10, args.device, args.stdp)
     for n in (int(s) for s in args.sizes.split(",")):

@@ -47,7 +47,7 @@ def run_snnkit(args: argparse.Namespace) -> dict[str, object]:
     from snnkit.runner import run_experiment
 
     plugins = get_plugin_manager()
-    overrides = [f"pipeline.epochs={args.epochs}", *args.overrides]
+    overrides = [f"pipeline.epochs={args.epochs}", f"run.threads={json.dumps(args.threads)}", *args.overrides]
     if args.loss == "rate":
         overrides += ["pipeline.loss='rate-cross-entropy'", "pipeline.loss_params={}"]
     if args.train_samples:
@@ -196,18 +196,24 @@ def norse_model() -> torch.nn.Module:
     return Net()
 
 
+def threads(text: str) -> int | str:
+    """``--threads``: a number, or "auto" (snnkit's own choice, see snnkit.threads)."""
+    return text if text == "auto" else int(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engine", choices=["snnkit", "snntorch", "norse"], default="snnkit")
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=threads, default=2, help="a number, or auto (snnkit only)")
     parser.add_argument("--loss", choices=["membrane", "rate"], default="membrane", help="what the loss scores")
     parser.add_argument("--experiment", default="mnist-surrogate-fc", help="snnkit only: e.g. mnist-surrogate-conv")
     parser.add_argument("--train-samples", type=int, default=None, help="per epoch; default all 60,000")
     parser.add_argument("--test-samples", type=int, default=None, help="default all 10,000")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="snnkit experiment override")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    if isinstance(args.threads, int):
+        torch.set_num_threads(args.threads)
     started = time.perf_counter()
     if args.engine == "snnkit":
         result = run_snnkit(args)
