@@ -87,3 +87,21 @@ def test_compiled_steps_follow_each_networks_settings(plugins):
     assert (run(first), run(second)) == (27, 0)  # 3 neurons fire at steps 1 to 9 (one-step delay)
     first.layers["o"].params = LIFParameters(0.0, 0.0, 100.0, 100.0, 0.0)
     assert run(first) == 0
+
+
+def test_large_connections_step_uncompiled_in_a_simulation(plugins, monkeypatch):
+    """From COMPILE_LIMIT synapses the event-driven uncompiled step wins on a CPU: compile=True uses it."""
+    from snnkit import Network
+
+    monkeypatch.setattr(Network, "COMPILE_LIMIT", 5_000)  # the rule, without building a huge network
+    results = []
+    for compiled in (False, True):
+        net = Network(dt=1.0, seed=2, plugins=plugins, compile=compiled)
+        net.add_layer("in", "input", 100)
+        net.add_layer("out", "lif", 60)
+        net.add_connection("in", "out", "dense", weight="uniform(0, 1)", rule="post-pre", name="c")  # 6,000 synapses
+        net.add_monitor("m", "state", target="out", variables=["v"])
+        net.run({"in": torch.rand(40, 1, 100, generator=torch.Generator().manual_seed(0)) < 0.1}, 40)
+        assert net._compiled is None  # never compiled
+        results.append((net.monitors["m"].get("v"), net.connections["c"].weight.detach()))
+    assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])
