@@ -290,3 +290,60 @@ def test_fixed_layers_upstream_of_a_trained_readout_need_no_surrogate(plugins):
     assert net.connections["features->readout"].weight.grad.abs().sum() > 0
     with pytest.raises(NetworkError, match="every spiking layer that a learnable tensor feeds; readout has none"):
         network(None).run({"in": torch.ones(10, 1, 4)}, time=10)
+
+
+@pytest.mark.parametrize(
+    ("model", "learnable", "params"),
+    [
+        ("current-lif", ["tau_mem", "tau_syn", "v_reset"], {"tau_syn": 3.0}),
+        ("adaptive-lif", ["tau_mem", "v_rest", "v_reset"], {"theta_plus": 0.2, "tc_theta_decay": 20.0}),
+    ],
+)
+def test_learnable_parameters_of_other_lif_models_get_true_gradients(plugins, model, learnable, params):
+    """Their learned parameters change nothing until trained, and their gradients equal finite
+    differences (same conditions as the two-layer check above)."""
+    spy = Spy(plugins.build("surrogates", "triangle", slope=10.0))
+    x = torch.rand(10, 1, 3, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+
+    def build(names):
+        net = Network(seed=0, plugins=plugins)
+        net.add_layer("in", "real-input", 3)
+        net.add_layer("out", model, 4, tau_mem=10.0, refractory=2.0, learnable=names, **NORMALISED, **params)
+        net.layers["out"].surrogate = spy
+        net.add_connection("in", "out", "dense", weight="uniform(0.05, 0.35)")
+        net.add_monitor("out", "state", target="out", variables=["v", "s"])
+        return net.double()
+
+    def loss(net):
+        net.reset_state()
+        net.run({"in": x}, time=x.shape[0])
+        v = net.monitors["out"].get("v")
+        return (v * torch.linspace(0.5, 1.5, v.numel(), dtype=v.dtype).reshape(v.shape)).sum()
+
+    fixed, net = build([]), build(learnable)
+    with torch.no_grad():
+        assert loss(fixed) == loss(net)
+    assert net.monitors["out"].get("s").sum() >= 2, "the check needs spikes and resets"
+    tensors = dict(net.learnable())
+    assert sorted(tensors) == sorted(f"layers.out.{name}" for name in learnable)
+    grads = torch.autograd.grad(loss(net), list(tensors.values()))
+    assert spy.nearest > 0.1, "a membrane came within 0.1 mV of threshold: pick another seed"
+    for (name, tensor), grad in zip(tensors.items(), grads, strict=True):
+        numeric = torch.zeros_like(tensor)
+        for i in range(tensor.numel()):
+            with torch.no_grad():
+                tensor.view(-1)[i] += 1e-6
+                up = loss(net)
+                tensor.view(-1)[i] -= 2e-6
+                down = loss(net)
+                tensor.view(-1)[i] += 1e-6
+            numeric.view(-1)[i] = (up - down) / 2e-6
+        torch.testing.assert_close(grad, numeric, rtol=1e-5, atol=1e-7, msg=name)
+        assert grad.abs().sum() > 0, f"no gradient reached {name}"
+
+
+def test_learned_adaptation_starts_at_the_given_values(plugins):
+    layer = plugins.build("neurons", "adaptive-lif", 2, theta_plus=0.25, learnable=["theta_plus", "tc_theta_decay"])
+    assert layer.theta_plus.tolist() == [0.25, 0.25] and layer.tc_theta_decay.tolist() == [1e7, 1e7]
+    with pytest.raises(ValueError, match="cannot learn 'theta'; did you mean 'theta_plus'"):
+        plugins.build("neurons", "adaptive-lif", 2, learnable=["theta"])

@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
-from snnkit import Context, NeuronGroup, hookimpl
-from snnkit_plugins.neurons.lif import fire, leak
+from snnkit import Context, NeuronGroup, Surrogate, hookimpl
+from snnkit_plugins.neurons.lif import decay, fire, leak, learnable_parameters
+
+
+@dataclass(frozen=True)
+class CurrentLIFParameters:
+    """Parameters of :func:`current_lif_step`; a learnable one is a tensor of the layer's shape."""
+
+    v_rest: float | Tensor  # resting potential (mV)
+    v_reset: float | Tensor  # potential after a spike (mV)
+    v_thresh: float | Tensor  # spike threshold (mV)
+    tau_mem: float | Tensor  # membrane time constant (ms)
+    tau_syn: float | Tensor  # synaptic current time constant (ms)
+    refractory: float  # time after a spike during which input is ignored (ms)
 
 
 class CurrentLIFState(NamedTuple):
     v: Tensor  # membrane potential (mV)
     i: Tensor  # synaptic current (mV per step)
     refractory: Tensor  # refractory time left (ms)
+
+
+def current_lif_step(
+    x: Tensor, state: CurrentLIFState, p: CurrentLIFParameters, dt: float, surrogate: Surrogate | None = None
+) -> tuple[Tensor, CurrentLIFState]:
+    """One step of ``dt`` ms of the current-based LIF dynamics; pure."""
+    i = decay(p.tau_syn, dt) * state.i + x
+    v = leak(state.v, p.v_rest, p.tau_mem, dt)
+    spikes, v, refractory = fire(v, i, state.refractory, p.v_thresh, p.v_reset, p.refractory, dt, surrogate)
+    return spikes, CurrentLIFState(v, i, refractory)
 
 
 class CurrentLIF(NeuronGroup):
@@ -40,6 +62,9 @@ class CurrentLIF(NeuronGroup):
         tau_mem: membrane time constant, 100 ms.
         tau_syn: synaptic current time constant, 2 ms.
         refractory: refractory period, 5 ms.
+        learnable: parameters learned by gradient training, any of ``v_rest``, ``v_reset``,
+            ``v_thresh``, ``tau_mem``, ``tau_syn``; none by default (time constants are kept
+            above ``dt / 10``).
 
     State variables: ``v`` (mV), ``i`` (mV per step) and ``refractory`` (ms left).
 
@@ -63,26 +88,33 @@ class CurrentLIF(NeuronGroup):
         tau_mem: float = 100.0,
         tau_syn: float = 2.0,
         refractory: float = 5.0,
+        learnable: Sequence[str] = (),
     ) -> None:
         super().__init__(shape)
         if tau_mem <= 0 or tau_syn <= 0:
             raise ValueError(f"tau_mem and tau_syn must be positive time constants in ms, got {tau_mem}, {tau_syn}")
-        self.v_rest, self.v_reset, self.v_thresh = v_rest, v_reset, v_thresh
-        self.tau_mem, self.tau_syn, self.refractory = tau_mem, tau_syn, refractory
+        if refractory < 0:
+            raise ValueError(f"refractory must be a non-negative time in ms, got {refractory}")
+        self.params = CurrentLIFParameters(v_rest, v_reset, v_thresh, tau_mem, tau_syn, refractory)
+        values = {"v_rest": v_rest, "v_reset": v_reset, "v_thresh": v_thresh, "tau_mem": tau_mem, "tau_syn": tau_syn}
+        self.learned = learnable_parameters(self, learnable, values)
+
+    @property
+    def current(self) -> CurrentLIFParameters:
+        """The parameters as they are now, learned ones included."""
+        return replace(self.params, **{n: getattr(self, n) for n in self.learned}) if self.learned else self.params
 
     def initial_state(
         self, batch_size: int, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
     ) -> CurrentLIFState:
-        v = torch.full((batch_size, *self.shape), self.v_rest, device=device, dtype=dtype)
+        v = torch.full((batch_size, *self.shape), self.params.v_rest, device=device, dtype=dtype)
         return CurrentLIFState(v, torch.zeros_like(v), torch.zeros_like(v))
 
     def forward(self, input: Tensor, state: CurrentLIFState, ctx: Context) -> tuple[Tensor, CurrentLIFState]:
-        i = math.exp(-ctx.dt / self.tau_syn) * state.i + input
-        v = leak(state.v, self.v_rest, self.tau_mem, ctx.dt)
-        spikes, v, refractory = fire(
-            v, i, state.refractory, self.v_thresh, self.v_reset, self.refractory, ctx.dt, self.surrogate
-        )
-        return spikes, CurrentLIFState(v, i, refractory)
+        return current_lif_step(input, state, self.current, ctx.dt, self.surrogate)
+
+    def extra_repr(self) -> str:
+        return f"shape={self.shape}, {self.params}"
 
 
 @hookimpl
@@ -96,17 +128,18 @@ def snnkit_register_neurons(registry):
 def export_nir(layer: CurrentLIF, ctx):
     import nir
 
-    if layer.refractory > 0:
-        ctx.unsupported(f"its refractory period is {layer.refractory} ms and NIR's CubaLIF has none (use refractory=0)")
-    tau_mem, tau_syn = ctx.tau(layer.tau_mem), ctx.tau(layer.tau_syn)
+    p = layer.current
+    if p.refractory > 0:
+        ctx.unsupported(f"its refractory period is {p.refractory} ms and NIR's CubaLIF has none (use refractory=0)")
+    tau_mem, tau_syn = ctx.tau(p.tau_mem), ctx.tau(p.tau_syn)
     return nir.CubaLIF(
         tau_syn=tau_syn,
         tau_mem=tau_mem,
         r=tau_mem / ctx.dt_s,  # gains r*dt/tau_mem and w_in*dt/tau_syn of 1: i += x, v += i each step
         w_in=tau_syn / ctx.dt_s,
-        v_leak=ctx.array(layer.v_rest),
-        v_threshold=ctx.array(layer.v_thresh),
-        v_reset=ctx.array(layer.v_reset),
+        v_leak=ctx.array(p.v_rest),
+        v_threshold=ctx.array(p.v_thresh),
+        v_reset=ctx.array(p.v_reset),
     )
 
 

@@ -36,12 +36,19 @@ class LIFState(NamedTuple):
 # model composes them around its own way of deciding who spikes.
 
 
+def decay(tau: float | Tensor, dt: float) -> float | Tensor:
+    """``exp(-dt / tau)``: what is left of an exponential decay with time constant ``tau`` (ms) after
+    ``dt`` ms. A learnable ``tau`` is kept above a tenth of a step so the decay stays in (0, 1)."""
+    if isinstance(tau, Tensor):
+        return torch.exp(-dt / tau.clamp_min(0.1 * dt))
+    return math.exp(-dt / tau)
+
+
 def leak(v: Tensor, v_rest: float | Tensor, tau: float | Tensor, dt: float) -> Tensor:
     """Exact decay of ``v`` towards ``v_rest`` over ``dt`` ms with time constant ``tau`` (ms)."""
-    if isinstance(tau, Tensor):  # learnable: kept above a tenth of a step so the decay stays in (0, 1)
-        decay = torch.exp(-dt / tau.clamp_min(0.1 * dt))
-        return v * decay + v_rest * (1.0 - decay)
-    d = math.exp(-dt / tau)
+    d = decay(tau, dt)
+    if isinstance(d, Tensor):
+        return v * d + v_rest * (1.0 - d)
     return v.mul(d).add_(v_rest * (1.0 - d))
 
 
