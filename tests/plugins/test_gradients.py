@@ -4,7 +4,7 @@ computation, spikes identical to simulation, zero-delay delivery, and the errors
 import pytest
 import torch
 
-from snnkit import Network, Surrogate
+from snnkit import Context, Network, Surrogate
 from snnkit.errors import NetworkError, ShapeError
 
 NORMALISED = dict(v_rest=0.0, v_reset=0.0, v_thresh=1.0)  # threshold 1 mV above rest
@@ -347,3 +347,38 @@ def test_learned_adaptation_starts_at_the_given_values(plugins):
     assert layer.theta_plus.tolist() == [0.25, 0.25] and layer.tc_theta_decay.tolist() == [1e7, 1e7]
     with pytest.raises(ValueError, match="cannot learn 'theta'; did you mean 'theta_plus'"):
         plugins.build("neurons", "adaptive-lif", 2, learnable=["theta"])
+
+
+def test_learnable_izhikevich_parameters_get_true_gradients(plugins):
+    """a, b, c and d per neuron: gradients of a loss on the membrane over 60 steps (several spikes,
+    resets to c, recovery jumps by d) equal finite differences."""
+    current = torch.linspace(6.0, 14.0, 3, dtype=torch.float64).expand(60, 1, 3)
+
+    def loss(layer):
+        state, total = layer.initial_state(1, dtype=torch.float64), 0.0
+        for step, x in enumerate(current):
+            _, state = layer(x, state, Context(dt=0.5))
+            total = total + (1.0 + 0.01 * step) * state.v.sum()
+        return total
+
+    layer = plugins.build("neurons", "izhikevich", 3, preset="chattering", learnable=["a", "b", "c", "d"]).double()
+    fixed = plugins.build("neurons", "izhikevich", 3, preset="chattering").double()
+    with torch.no_grad():
+        assert loss(layer) == loss(fixed)
+    params = dict(layer.named_parameters())
+    assert sorted(params) == ["a", "b", "c", "d"]
+    grads = torch.autograd.grad(loss(layer), list(params.values()))
+    for (name, tensor), grad in zip(params.items(), grads, strict=True):
+        numeric = torch.zeros_like(tensor)
+        for i in range(tensor.numel()):
+            with torch.no_grad():
+                tensor.view(-1)[i] += 1e-7
+                up = loss(layer)
+                tensor.view(-1)[i] -= 2e-7
+                down = loss(layer)
+                tensor.view(-1)[i] += 1e-7
+            numeric.view(-1)[i] = (up - down) / 2e-7
+        torch.testing.assert_close(grad, numeric, rtol=1e-4, atol=1e-6, msg=name)
+        assert grad.abs().sum() > 0, f"no gradient reached {name}"
+    with pytest.raises(ValueError, match=r"cannot learn 'e'\. Learnable parameters: a, b, c, d\."):
+        plugins.build("neurons", "izhikevich", 3, learnable=["e"])

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-from snnkit import Context, NeuronGroup, hookimpl, spike
+from snnkit import Context, NeuronGroup, Surrogate, hookimpl, spike
 from snnkit.errors import closest
 
 #: Parameters (a, b, c, d) of the firing patterns in Izhikevich (2003), fig. 2.
@@ -24,9 +25,36 @@ PRESETS: dict[str, tuple[float, float, float, float]] = {
 MIXED = "mixed"
 
 
+@dataclass(frozen=True)
+class IzhikevichParameters:
+    """Parameters of :func:`izhikevich_step`, per neuron (tensors of the layer's shape)."""
+
+    a: Tensor  # time scale of the recovery variable (1/ms)
+    b: Tensor  # sensitivity of the recovery variable to v
+    c: Tensor  # reset potential (mV)
+    d: Tensor  # recovery increment after a spike (mV)
+    v_peak: float  # spike cut-off (mV)
+
+
 class IzhikevichState(NamedTuple):
     v: Tensor  # membrane potential (mV)
     u: Tensor  # recovery variable (mV)
+
+
+def izhikevich_step(
+    x: Tensor, state: IzhikevichState, p: IzhikevichParameters, dt: float, surrogate: Surrogate | None = None
+) -> tuple[Tensor, IzhikevichState]:
+    """One step of ``dt`` ms: ``v`` in two half steps for numerical stability, as in Izhikevich
+    (2003), ``u`` in one; pure."""
+    v, u, half = state.v, state.u, 0.5 * dt
+    for _ in range(2):
+        dv = half * (0.04 * v * v + 5.0 * v + 140.0 - u + x)
+        v = torch.where(v >= p.v_peak, v, (v + dv).clamp_max(p.v_peak))
+    u = u + dt * p.a * (p.b * v - u)
+    spikes, fired = spike(v, p.v_peak, surrogate)
+    v = torch.where(fired, p.c.expand_as(v), v)
+    u = torch.where(fired, u + p.d, u)
+    return spikes, IzhikevichState(v, u)
 
 
 class Izhikevich(NeuronGroup):
@@ -61,6 +89,8 @@ class Izhikevich(NeuronGroup):
         excitatory: fraction of excitatory neurons for ``"mixed"``, 0.8.
         v_peak: spike cut-off, 30 mV.
         generator: random generator for ``"mixed"`` (the network passes its own).
+        learnable: parameters learned by gradient training, any of ``a``, ``b``, ``c``, ``d``
+            (per neuron); none by default.
 
     State variables: ``v`` (mV) and ``u`` (mV); they start at rest (the stable fixed point for
     ``I = 0``: ``v = -70`` mV for ``b = 0.2``), or at ``v = -65``, ``u = b v`` where none exists.
@@ -94,6 +124,7 @@ class Izhikevich(NeuronGroup):
         excitatory: float = 0.8,
         v_peak: float = 30.0,
         generator: torch.Generator | None = None,
+        learnable: Sequence[str] = (),
     ) -> None:
         super().__init__(shape)
         if preset == MIXED:
@@ -115,10 +146,18 @@ class Izhikevich(NeuronGroup):
             match = closest(preset, known)
             hint = f"; did you mean {match[0]!r}?" if match else "."
             raise ValueError(f"unknown Izhikevich preset {preset!r}{hint} Known presets: {', '.join(known)}.")
+        learnable = (learnable,) if isinstance(learnable, str) else tuple(learnable)
+        for name in learnable:
+            if name not in values:
+                raise ValueError(f"cannot learn {name!r}. Learnable parameters: a, b, c, d.")
         for key, override in zip("abcd", (a, b, c, d), strict=True):
             if override is not None:
                 values[key] = torch.full(self.shape, float(override))
-            self.register_buffer(key, values[key].float())
+            if key in learnable:
+                self.register_parameter(key, nn.Parameter(values[key].float()))
+            else:
+                self.register_buffer(key, values[key].float())
+        self.learned = learnable
         self.register_buffer("excitatory", exc)
         self.preset, self.v_peak = preset, v_peak
 
@@ -127,22 +166,15 @@ class Izhikevich(NeuronGroup):
     ) -> IzhikevichState:
         """The resting state: the stable fixed point ``0.04 v^2 + (5 - b) v + 140 = 0``, ``u = b v``,
         or ``v = -65`` where ``b`` is too large for one to exist."""
-        b = self.b.to(device=device, dtype=dtype)
+        b = self.b.to(device=device, dtype=dtype)  # learnable: the rest it starts from depends on it
         disc = (5.0 - b) ** 2 - 4 * 0.04 * 140.0
         rest = torch.where(disc >= 0, (b - 5.0 - disc.clamp_min(0).sqrt()) / 0.08, torch.full_like(b, -65.0))
         v = rest.expand(batch_size, *self.shape).clone()
         return IzhikevichState(v, b * v)
 
     def forward(self, input: Tensor, state: IzhikevichState, ctx: Context) -> tuple[Tensor, IzhikevichState]:
-        v, u, half = state.v, state.u, 0.5 * ctx.dt
-        for _ in range(2):  # v in two half steps for numerical stability, as in Izhikevich (2003)
-            dv = half * (0.04 * v * v + 5.0 * v + 140.0 - u + input)
-            v = torch.where(v >= self.v_peak, v, (v + dv).clamp_max(self.v_peak))
-        u = u + ctx.dt * self.a * (self.b * v - u)
-        spikes, fired = spike(v, self.v_peak, self.surrogate)
-        v = torch.where(fired, self.c.expand_as(v), v)
-        u = torch.where(fired, u + self.d, u)
-        return spikes, IzhikevichState(v, u)
+        p = IzhikevichParameters(self.a, self.b, self.c, self.d, self.v_peak)
+        return izhikevich_step(input, state, p, ctx.dt, self.surrogate)
 
     def extra_repr(self) -> str:
         return f"shape={self.shape}, preset={self.preset!r}"
