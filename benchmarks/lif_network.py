@@ -30,7 +30,7 @@ def poisson(n: int, steps: int, seed: int = 0) -> torch.Tensor:
 def run_snnkit(n: int, steps: int, device: str, stdp: bool) -> dict[str, float]:
     from snnkit import Network
 
-    net = Network(dt=1.0, seed=0, threads=THREADS).to(device)
+    net = Network(dt=1.0, seed=0, threads=THREADS, compile=COMPILE).to(device)
     net.add_layer("in", "input", n)
     net.add_layer("out", "lif", n)
     net.add_connection("in", "out", "dense", weight="uniform(0, 1)", rule="post-pre" if stdp else None)
@@ -38,7 +38,7 @@ def run_snnkit(n: int, steps: int, device: str, stdp: bool) -> dict[str, float]:
     net.add_monitor("out", "state", target="out")
     net.train(stdp)
     x = poisson(n, steps).to(device)
-    net.run({"in": x[:5]}, time=5)  # warm-up, then start afresh
+    net.run({"in": x[:50]}, time=50)  # warm-up (compiling, with --compile), then start afresh
     net.reset_state()
     sync(device)
     start = time.perf_counter()
@@ -116,6 +116,8 @@ def threads(text: str) -> int | str:
 
 #: snnkit's Network(threads=...), from --threads
 THREADS: int | str = 2
+#: snnkit's Network(compile=...), from --compile
+COMPILE = False
 
 
 def main() -> None:
@@ -126,9 +128,10 @@ def main() -> None:
     parser.add_argument("--threads", type=threads, default=2, help="a number, or auto (snnkit only)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--stdp", action="store_true", help="learn with pair STDP (post-pre)")
+    parser.add_argument("--compile", action="store_true", help="snnkit only: Network(compile=True)")
     args = parser.parse_args()
-    global THREADS
-    THREADS = args.threads
+    global THREADS, COMPILE
+    THREADS, COMPILE = args.threads, args.compile
     if isinstance(args.threads, int):
         torch.set_num_threads(args.threads)
     if args.engine == "brian2":  # compile once so that the timings exclude Cython compilation
@@ -136,7 +139,7 @@ def main() -> None:
     for n in (int(s) for s in args.sizes.split(",")):
         result = ENGINES[args.engine](n, args.steps, args.device, args.stdp)
         line = {"engine": args.engine, "n": n, "steps": args.steps, "threads": args.threads, "device": args.device}
-        line["stdp"] = args.stdp
+        line["stdp"], line["compile"] = args.stdp, args.compile
         line.update(result, steps_per_s=args.steps / result["wall_s"])
         print(json.dumps(line), flush=True)
 
