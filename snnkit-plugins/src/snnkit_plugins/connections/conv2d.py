@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
-
 import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
 
-from snnkit import Connection, Context, NoState, hookimpl
-from snnkit.init import WeightSpec, initial_weights
-from snnkit_plugins.connections._spatial import check_maps, output_size, pair
+from snnkit import Context, hookimpl  # noqa: F401 (Context: the example)
+from snnkit_plugins.connections._conv import ConvNd
+from snnkit_plugins.connections._spatial import output_size
 
 
-class Conv2d(Connection):
+class Conv2d(ConvNd):
     """Convolutional synapses: each target map applies one shared kernel to the source's maps.
 
     The source is ``[channels, height, width]``; the target must be ``[filters, out height, out
@@ -48,66 +43,7 @@ class Conv2d(Connection):
     [[[[4.0, 4.0], [4.0, 4.0]]]]
     """
 
-    def __init__(
-        self,
-        source_shape: Sequence[int],
-        target_shape: Sequence[int],
-        *,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] = 1,
-        padding: int | tuple[int, int] = 0,
-        weight: WeightSpec = "uniform",
-        wmin: float = -math.inf,
-        wmax: float = math.inf,
-        norm: float | None = None,
-        weight_decay: float = 0.0,
-        delay: int = 0,
-        bias: float | Tensor | None = None,
-        generator: torch.Generator | None = None,
-        learnable: bool = False,
-    ) -> None:
-        super().__init__(
-            source_shape, target_shape, wmin=wmin, wmax=wmax, norm=norm, weight_decay=weight_decay, delay=delay
-        )
-        self.kernel_size, self.stride = pair(kernel_size, "kernel_size"), pair(stride, "stride")
-        self.padding = pair(padding, "padding")
-        size = output_size("conv2d connection", self.source_shape, self.kernel_size, self.stride, self.padding)
-        channels, filters = self.source_shape[0], self.target_shape[0]
-        check_maps("conv2d connection", self.source_shape, self.target_shape, (filters, *size))
-        shape = (filters, channels, *self.kernel_size)
-        self.weight = nn.Parameter(
-            initial_weights(weight, shape, wmin=wmin, wmax=wmax, generator=generator), requires_grad=learnable
-        )
-        if bias is None:
-            self.bias = None
-        else:
-            b = torch.as_tensor(bias, dtype=torch.float32).expand(filters).clone()
-            self.bias = nn.Parameter(b, requires_grad=learnable)
-        with torch.no_grad():
-            self.constrain()
-            self.renormalize()
-
-    def forward(self, spikes: Tensor, state: NoState, ctx: Context) -> tuple[Tensor, NoState]:
-        x = spikes.to(self.weight.dtype)
-        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding), state
-
-    def unfold(self, x: Tensor) -> Tensor:
-        """Source activity ``[batch, source size]`` to patches ``[batch, channels*kh*kw, locations]``."""
-        x = x.reshape(x.shape[0], *self.source_shape).to(self.weight.dtype)
-        return F.unfold(x, self.kernel_size, stride=self.stride, padding=self.padding)
-
-    def outer(self, pre: Tensor, post: Tensor) -> Tensor:
-        maps = post.reshape(post.shape[0], self.target_shape[0], -1).to(self.weight.dtype)
-        return torch.einsum("bkl,bfl->bfk", self.unfold(pre), maps).reshape(pre.shape[0], *self.weight.shape)
-
-    def add_outer(self, pre: Tensor, post: Tensor, factor: Callable[[Tensor], Tensor] | None = None) -> None:
-        maps = post.reshape(post.shape[0], self.target_shape[0], -1).to(self.weight.dtype)
-        update = torch.einsum("bkl,bfl->fk", self.unfold(pre), maps).reshape(self.weight.shape)
-        self.weight.add_(update if factor is None else update * factor(self.weight))
-
-    def normalize(self, norm: float) -> None:
-        total = self.weight.sum(dim=(1, 2, 3), keepdim=True)
-        self.weight.mul_(norm / torch.where(total == 0, torch.ones_like(total), total))
+    dims = 2
 
 
 @hookimpl

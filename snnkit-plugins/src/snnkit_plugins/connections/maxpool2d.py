@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from typing import NamedTuple
+import torch  # noqa: F401 (the example)
 
-import torch
-import torch.nn.functional as F
-from torch import Tensor
+from snnkit import Context, hookimpl  # noqa: F401 (Context: the example)
+from snnkit_plugins.connections._maxpool import MaxPoolNd, MaxPoolState, export_nir
 
-from snnkit import Connection, Context, hookimpl
-from snnkit_plugins.connections._spatial import check_maps, output_size, pair
+__all__ = ["MaxPool2d", "MaxPoolState"]
 
 
-class MaxPoolState(NamedTuple):
-    rate: Tensor  # running spike count of each source neuron, decaying with tau_rate
-
-
-class MaxPool2d(Connection):
+class MaxPool2d(MaxPoolNd):
     """Spiking max pooling: each target neuron relays the spikes of the most active source neuron
     in its window.
 
@@ -49,54 +41,12 @@ class MaxPool2d(Connection):
     0.0
     """
 
-    weight: Tensor
-
-    def __init__(
-        self,
-        source_shape: Sequence[int],
-        target_shape: Sequence[int],
-        *,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] | None = None,
-        padding: int | tuple[int, int] = 0,
-        weight: float = 1.0,
-        tau_rate: float = 20.0,
-        delay: int = 0,
-    ) -> None:
-        super().__init__(source_shape, target_shape, delay=delay)
-        self.kernel_size = pair(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None else pair(stride, "stride")
-        self.padding = pair(padding, "padding")
-        if tau_rate <= 0:
-            raise ValueError(f"tau_rate must be a positive time constant in ms, got {tau_rate}")
-        self.tau_rate = tau_rate
-        size = output_size("maxpool2d connection", self.source_shape, self.kernel_size, self.stride, self.padding)
-        check_maps("maxpool2d connection", self.source_shape, self.target_shape, (self.source_shape[0], *size))
-        self.register_buffer("weight", torch.tensor(float(weight)))
-
-    def initial_state(
-        self, batch_size: int, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
-    ) -> MaxPoolState:
-        return MaxPoolState(torch.zeros((batch_size, *self.source_shape), device=device, dtype=dtype))
-
-    def forward(self, spikes: Tensor, state: MaxPoolState, ctx: Context) -> tuple[Tensor, MaxPoolState]:
-        x = spikes.to(state.rate.dtype)
-        rate = state.rate * math.exp(-ctx.dt / self.tau_rate) + x
-        _, winners = F.max_pool2d(rate, self.kernel_size, stride=self.stride, padding=self.padding, return_indices=True)
-        relayed = x.flatten(2).gather(2, winners.flatten(2)).reshape(winners.shape)
-        return relayed * self.weight.to(relayed.dtype), MaxPoolState(rate)
+    dims = 2
 
 
 @hookimpl
 def snnkit_register_connections(registry):
     registry.add("maxpool2d", MaxPool2d)
-
-
-def export_nir(conn: MaxPool2d, ctx):
-    ctx.unsupported(
-        "it relays the spikes of the neuron with the highest running rate in each window (tau_rate), which no NIR"
-        " node expresses (NIR pools by SumPool2d and AvgPool2d, which snnkit imports as conv2d)"
-    )
 
 
 @hookimpl

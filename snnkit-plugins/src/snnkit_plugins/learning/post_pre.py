@@ -20,10 +20,11 @@ class PostPre(PairRule):
     ``nu_post exp(-d dt / tc_pre)``, and ``-nu_pre exp(-d dt / tc_post)`` when it comes ``d`` steps
     before. Batches are reduced by ``reduction`` (``mean`` or ``sum`` over the samples of each
     call). Works on every connection type with ``outer`` (``dense``, ``sparse``, ``one-to-one``,
-    ``conv2d``, ``local2d``); on ``dense`` an update touches only the rows of active sources and
-    the columns of active targets. Bounds, ``norm`` and weight decay are the connection's and are
-    applied after the update. Reference: Bi & Poo, J. Neurosci. 18 (1998); Morrison, Diesmann &
-    Gerstner, Biol. Cybern. 98 (2008) for the trace formulation; defaults follow BindsNET's ``PostPre``.
+    ``conv1d``/``2d``/``3d``, ``local1d``/``2d``/``3d``); on ``dense`` an update touches only the
+    rows of active sources and the columns of active targets. Bounds, ``norm`` and weight decay
+    are the connection's and are applied after the update. Reference: Bi & Poo, J. Neurosci. 18
+    (1998); Morrison, Diesmann & Gerstner, Biol. Cybern. 98 (2008) for the trace formulation;
+    defaults follow BindsNET's ``PostPre``.
 
     Args:
         nu: learning rates ``(nu_pre, nu_post)`` for depression and potentiation, (1e-4, 1e-2).
