@@ -63,9 +63,9 @@ def example_components(plugins: PluginManager) -> list:
 
 
 def test_discovered_with_its_distribution(snnkit_plugins):
-    qif = snnkit_plugins.get("neurons", "qif")
-    assert (qif.provider.distribution, qif.provider.version) == (DISTRIBUTION, VERSION)
-    assert qif.summary.startswith("Quadratic integrate-and-fire")
+    neuron = snnkit_plugins.get("neurons", "resonate-and-fire")
+    assert (neuron.provider.distribution, neuron.provider.version) == (DISTRIBUTION, VERSION)
+    assert neuron.summary.startswith("Resonate-and-fire neurons")
     assert snnkit_plugins.failures == []
 
 
@@ -73,7 +73,7 @@ def test_listed_by_the_cli_with_its_distribution(snnkit_plugins):
     from snnkit_cli.main import cli
 
     result = CliRunner().invoke(cli, ["plugins", "--kind", "neurons"], obj=snnkit_plugins)
-    row = next(line for line in result.output.splitlines() if line.startswith("neurons  qif"))
+    row = next(line for line in result.output.splitlines() if line.startswith("neurons  resonate-and-fire"))
     assert f"{DISTRIBUTION} {VERSION}" in row
 
 
@@ -88,7 +88,7 @@ def test_one_entry_point_per_module_and_one_module_per_component(snnkit_plugins)
     modules = example_modules()
     assert len(modules) == len(set(modules)), "two entry points name the same module"
     # entry-point names are shared by every installed distribution: prefixed, they clash with none
-    # (docs/writing-plugins.md's own `snnkit-qif` has a `qif` entry point)
+    # (docs/writing-plugins.md's own `snnkit-resonate` has a `resonate-and-fire` entry point)
     assert all(ep.name.startswith("example-") for ep in example_entry_points())
     components = example_components(snnkit_plugins)
     by_module = {}
@@ -126,7 +126,7 @@ def test_every_parameter_is_annotated_and_documented(snnkit_plugins):
 @pytest.mark.parametrize(
     ("kind", "name", "args", "params", "parameter"),
     [
-        ("neurons", "qif", (3,), {"tau_mem": 0.0}, "tau_mem"),
+        ("neurons", "resonate-and-fire", (3,), {"damping": 0.0}, "damping"),
         ("connections", "ring", (6, 6), {"radius": 3}, "radius"),
         ("connections", "ring", (6, 6), {"norm": -1.0}, "norm"),
         ("learning_rules", "oja", (), {"nu": -1e-3}, "nu"),
@@ -139,8 +139,8 @@ def test_every_parameter_is_annotated_and_documented(snnkit_plugins):
         ("environments", "corridor", (), {"slip": 1.5}, "slip"),
         ("actions", "last-to-fire", (), {"epsilon": 2.0}, "epsilon"),
         ("monitors", "last-steps", ("layer",), {"window": 0}, "window"),
-        ("models", "qif-ring", (), {"n_neurons": 0}, "n_neurons"),
-        ("models", "qif-ring", (), {"lateral": 1.0}, "lateral"),
+        ("models", "resonator-ring", (), {"n_neurons": 0}, "n_neurons"),
+        ("models", "resonator-ring", (), {"lateral": 1.0}, "lateral"),
         ("evaluations", "nearest-centroid", (), {"min_spikes": -1}, "min_spikes"),
         ("pipelines", "prequential-readout", (), {"samples": 0}, "samples"),
         ("surrogates", "gaussian", (), {"sigma": 0.0}, "sigma"),
@@ -157,30 +157,46 @@ def test_disabling_one_entry_point_blocks_exactly_its_component(monkeypatch):
     plugins = PluginManager()
     plugins.load_setuptools_entrypoints()
     assert "ring" not in plugins.registry("connections")
-    assert "oja" in plugins.registry("learning_rules") and "qif-ring" in plugins.registry("models")
+    assert "oja" in plugins.registry("learning_rules") and "resonator-ring" in plugins.registry("models")
 
 
-# -- neurons: qif --------------------------------------------------------------------------------
+# -- neurons: resonate-and-fire -------------------------------------------------------------------
 
 
-class TestQIFContract(NeuronContract):
-    name = "qif"
+class TestResonateAndFireContract(NeuronContract):
+    name = "resonate-and-fire"
     drive = 100.0
 
 
 def test_used_by_name_in_a_network(snnkit_plugins):
     net = Network(plugins=snnkit_plugins)
     net.add_layer("in", "input", 2)
-    net.add_layer("qif", "qif", 1)
-    net.add_connection("in", "qif", "dense", weight=torch.tensor([[4.0], [0.0]]))
-    net.add_monitor("v", "state", target="qif", variables=["v", "s"])
-    x = torch.zeros(3, 1, 2)
+    net.add_layer("rf", "resonate-and-fire", 1)
+    net.add_connection("in", "rf", "dense", weight=torch.tensor([[4.0], [0.0]]))
+    net.add_monitor("v", "state", target="rf", variables=["v", "x", "s"])
+    x = torch.zeros(4, 1, 2)
     x[0, 0, 0] = 1.0
-    net.run({"in": x}, time=3)
-    v = net.monitors["v"].get("v").flatten().tolist()
-    # step 1 receives 4 mV at rest; step 2 relaxes by a (v - rest)(v - crit) dt / tau
-    assert v[0] == -65.0 and v[1] == -61.0
-    assert v[2] == pytest.approx(-61.0 + 0.05 * 4.0 * (-11.0) / 10.0)
+    net.run({"in": x}, time=4)
+    v = torch.tensor(net.monitors["v"].get("v").flatten().tolist(), dtype=torch.float64)
+    # the kick of 4 mV arrives in step 1, then z = 4 exp((b + i omega) k dt): v - v_rest = Im z
+    k = torch.arange(4, dtype=torch.float64)
+    expected = -65.0 + 4.0 * torch.exp(-0.02 * k) * torch.sin(2 * math.pi * 0.04 * k)
+    torch.testing.assert_close(v, expected, atol=1e-5, rtol=0)
+
+
+def test_resonates_with_input_at_its_eigenfrequency(snnkit_plugins):
+    """Two kicks of 8 mV (each alone peaks at 7 mV) fire the neuron one period (25 ms at 40 Hz) apart,
+    not half a period apart."""
+    layer = snnkit_plugins.build("neurons", "resonate-and-fire", 1)
+    fired = {}
+    for gap in (25, 12):
+        state, count = layer.initial_state(1), 0
+        for t in range(60):
+            kick = 8.0 if t in (0, gap) else 0.0
+            spikes, state = layer(torch.tensor([[kick]]), state, Context())
+            count += int(spikes.item())
+        fired[gap] = count
+    assert fired == {25: 1, 12: 0}
 
 
 # -- connections: ring ---------------------------------------------------------------------------
@@ -220,9 +236,9 @@ class TestOjaContract(LearningRuleContract):
     name = "oja"
 
 
-class TestOjaOnQIFContract(LearningRuleContract):
+class TestOjaOnResonateAndFireContract(LearningRuleContract):
     name = "oja"
-    target = "qif"
+    target = "resonate-and-fire"
     params = {"nu": 1e-2, "tc_pre": 10.0}
 
 
@@ -366,7 +382,7 @@ shape = 4
 
 [[network.layers]]
 name = "moves"
-neuron = "qif"
+neuron = "resonate-and-fire"
 shape = 4
 
 [[network.connections]]
@@ -479,8 +495,8 @@ class TestRateHistogramOfOneSampleContract(PlotContract):
 # -- models, evaluations, pipelines, experiments: the shipped experiment -------------------------
 
 
-def test_qif_ring_model_builds_a_network_that_runs(snnkit_plugins):
-    net = snnkit_plugins.build("models", "qif-ring", n_inputs=3, n_neurons=5, radius=2, plugins=snnkit_plugins)
+def test_resonator_ring_model_builds_a_network_that_runs(snnkit_plugins):
+    net = snnkit_plugins.build("models", "resonator-ring", n_inputs=3, n_neurons=5, radius=2, plugins=snnkit_plugins)
     assert (net.input_layer, net.output_layer) == ("input", "output")
     assert type(net.rules["input->output"]).__name__ == "Oja"
     monitor = net.add_monitor("out", "last-steps", target="output", variables=["s"])
@@ -527,7 +543,7 @@ def test_the_shipped_experiment_is_listed_and_runs_through_the_cli(snnkit_plugin
     assert snapshots.tolist() == [1, 3, 5, 7] and tuple(weights.shape) == (4, 4, 8)
     assert torch.equal(recording.checkpoint()["progress"]["index"], torch.tensor(units - 1))
     assert recording.checkpoint()["pipeline"]["counts"].shape == (32, 8)
-    assert tomllib.loads(recording.experiment)["model"]["plugin"] == "qif-ring"
+    assert tomllib.loads(recording.experiment)["model"]["plugin"] == "resonator-ring"
     inspected = runner.invoke(cli, ["inspect", str(path)], obj=snnkit_plugins)
     assert inspected.exit_code == 0 and "status complete" in inspected.output, inspected.output
     plotted = runner.invoke(cli, ["plot", str(path), "--plot", "rate-histogram"], obj=snnkit_plugins)
@@ -560,7 +576,7 @@ def test_count_margin_is_zero_once_the_label_leads_by_the_margin(snnkit_plugins)
     assert counts.grad[1].tolist() == pytest.approx([-1 / 6, 0.0, 1 / 6])  # raise the label, lower the rival
 
 
-def test_qif_gaussian_and_count_margin_train_by_gradient(snnkit_plugins, tmp_path):
+def test_resonate_and_fire_gaussian_and_count_margin_train_by_gradient(snnkit_plugins, tmp_path):
     """The example's neuron, surrogate, loss, dataset and encoder in the built-in ``gradient`` pipeline."""
     text = f"""
 [run]
@@ -593,13 +609,13 @@ shape = 2
 
 [[network.layers]]
 name = "hidden"
-neuron = "qif"
+neuron = "resonate-and-fire"
 shape = 8
 surrogate = {{ name = "gaussian", sigma = 5.0 }}
 
 [[network.layers]]
 name = "output"
-neuron = "qif"
+neuron = "resonate-and-fire"
 shape = 2
 surrogate = {{ name = "gaussian", sigma = 5.0 }}
 
@@ -668,4 +684,4 @@ def test_the_command_runs_from_the_installed_snnkit_command():
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[:2] == ["neurons", "qif"]
+    assert result.stdout.split()[:2] == ["neurons", "resonate-and-fire"]

@@ -1,4 +1,4 @@
-"""docs/writing-plugins.md, run as written: its file blocks make the package `snnkit-qif`, its
+"""docs/writing-plugins.md, run as written: its file blocks make the package `snnkit-resonate`, its
 commands install it into a fresh virtual environment and list it, its script uses it, and its
 tests pass there."""
 
@@ -13,8 +13,8 @@ import pytest
 
 DOC = Path(__file__).parents[1] / "docs" / "writing-plugins.md"
 BLOCK = re.compile(r"^```(\w+)([^\n]*)\n(.*?)^```", re.S | re.M)
-#: the example package in tests/fixtures registers a `qif` too; its entry point is blocked here
-FIXTURE_QIF = "example-qif"
+#: the example package in tests/fixtures registers a `resonate-and-fire` too; its entry point is blocked here
+FIXTURE_RESONATE = "example-resonate-and-fire"
 
 
 def blocks():
@@ -63,7 +63,7 @@ def built(tmp_path_factory):
         **os.environ,
         "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "VIRTUAL_ENV": str(venv),
-        "SNNKIT_DISABLE_PLUGINS": FIXTURE_QIF,
+        "SNNKIT_DISABLE_PLUGINS": FIXTURE_RESONATE,
         "PIP_NO_BUILD_ISOLATION": "0",  # pip's inverted switch: build with this environment's hatchling
         "PIP_NO_INDEX": "1",
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
@@ -85,15 +85,15 @@ def test_the_walkthrough_runs_as_written(built):
     assert [language for language, _ in runs] == ["sh", "python", "sh", "sh"], "the page's runnable blocks changed"
     (_, install), (_, script), (_, shipped), (_, tests) = runs
     listing = sh(install, root, env)
-    row = next(line for line in listing.splitlines() if line.startswith("neurons  qif"))
-    assert "snnkit-qif 0.1.0" in row, row
-    assert "tau_mem" in listing and "Quadratic integrate-and-fire" in listing
+    row = next(line for line in listing.splitlines() if line.startswith("neurons  resonate-and-fire"))
+    assert "snnkit-resonate 0.1.0" in row, row
+    assert "frequency" in listing and "Resonate-and-fire neurons" in listing
     (root / "use.py").write_text(script)
     spikes = sh("python use.py", root, env)
     expected = re.search(r"# (\d+) spikes", script)
     assert expected and spikes.strip() == f"{expected.group(1)} spikes", spikes
     out = sh(shipped, root, env)
-    assert "complete" in out and "snnkit-qif: the qif neuron model" in out, out
-    assert (root / "runs" / "qif-demo.h5").exists()
+    assert "complete" in out and "snnkit-resonate: the resonate-and-fire neuron model" in out, out
+    assert (root / "runs" / "resonate-demo.h5").exists()
     out = sh(tests, root, env)
     assert re.search(r"\d+ passed", out) and "failed" not in out, out

@@ -6,7 +6,7 @@ A plugin module implements the hooks it needs and adds components to the registr
 
     @hookimpl
     def snnkit_register_neurons(registry):
-        registry.add("qif", QIF)
+        registry.add("resonate-and-fire", ResonateAndFire)
 
 Hooks run once, when a registry is first resolved, never inside the simulation loop. Arguments may
 be added to a hook in later versions but are never renamed, so implementations keep working.

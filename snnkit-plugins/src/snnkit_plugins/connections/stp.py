@@ -19,6 +19,24 @@ if TYPE_CHECKING:
 STP_FIELDS = ("u", "x")
 
 
+class STPState(NamedTuple):
+    u: Tensor  # utilisation of resources per source neuron [batch, source size]
+    x: Tensor  # fraction of resources available per source neuron [batch, source size]
+
+
+def state_type(fields: Sequence[str]) -> type:
+    """The state of ``stp`` around a connection whose own state has ``fields``: ``u``, ``x`` and
+    those fields. Made once per set of fields and kept in this module, so that it pickles."""
+    if not fields:
+        return STPState
+    name = "STPState_" + "_".join(fields)
+    if name not in globals():
+        made = namedtuple(name, (*STP_FIELDS, *fields))  # type: ignore[misc]
+        made.__module__ = __name__
+        globals()[name] = made
+    return globals()[name]
+
+
 class ShortTermPlasticity(Connection):
     """Short-term plasticity: each spike's efficacy depends on the recent spikes of its source.
 
@@ -114,7 +132,7 @@ class ShortTermPlasticity(Connection):
         clash = [f for f in fields if f in STP_FIELDS]
         if clash:
             raise ValueError(f"stp cannot wrap {type(inner).__name__}: its state already has {', '.join(clash)}")
-        self.state_type = namedtuple("STPState", (*STP_FIELDS, *fields))  # type: ignore[misc]
+        self.state_type = state_type(fields)
 
     @staticmethod
     def _wrapped(
