@@ -78,9 +78,12 @@ class PluginManager(pluggy.PluginManager):
             self.set_blocked(blocked)
         count = 0
         for dist in importlib.metadata.distributions():
+            points = [ep for ep in dist.entry_points if ep.group == group and name in (None, ep.name)]
+            if not points:
+                continue  # reading a distribution's metadata costs more than all the rest: only for ours
             dist_name, version = dist.metadata["name"], dist.version
-            for ep in dist.entry_points:
-                if ep.group != group or (name is not None and ep.name != name) or self.is_blocked(ep.name):
+            for ep in points:
+                if self.is_blocked(ep.name):
                     continue
                 if self.has_plugin(ep.name):
                     owner = self._providers.get(ep.name)
