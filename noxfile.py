@@ -7,7 +7,7 @@ import nox
 nox.options.sessions = ["tests", "lint"]
 nox.options.reuse_existing_virtualenvs = True
 
-PACKAGES = ["./snnkit-core[nir]", "./snnkit-plugins[all]", "./snnkit-cli"]
+PACKAGES = ["./snnkit-core[nir,sweep]", "./snnkit-plugins[all]", "./snnkit-cli"]
 EXAMPLE_PLUGIN = "./tests/fixtures/snnkit-example-plugin"
 
 

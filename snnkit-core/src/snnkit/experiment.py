@@ -14,6 +14,7 @@ Schema (documented with a full example in ``docs/experiments.md``)::
     [[monitors]]   name, target, variables
     [recorder]     plugin = "hdf5" and its parameters
     plots          a list of plot plugin names
+    [sweep]        read by ``snnkit sweep`` only (``snnkit.sweeps``): grid, seeds, search, ...
 
 Everything is checked before any heavy work; each problem raises one :class:`ExperimentError`
 naming the file, the table and the key.
@@ -60,7 +61,7 @@ PLUGIN_TABLES = {
     "model": "models",
     "recorder": "recorders",
 }
-TOP_LEVEL = ["run", *PLUGIN_TABLES, "network", "monitors", "plots"]
+TOP_LEVEL = ["run", *PLUGIN_TABLES, "network", "monitors", "plots", "sweep"]
 LAYER_KEYS = ("name", "neuron", "shape", "surrogate")
 CONNECTION_KEYS = ("source", "target", "connection", "name", "rule")
 MONITOR_KEYS = ("name", "target", "variables")
@@ -237,6 +238,8 @@ def validate(data: dict[str, Any], plugins: PluginManager, source: str) -> dict[
     for name in plots:
         _component(plugins, "plots", name, "plots", None, source)
     data["plots"] = plots
+    if not isinstance(data.get("sweep", {}), dict):
+        raise ExperimentError(source, "sweep", None, "must be a table (see docs/sweeps.md)")
     return data
 
 
