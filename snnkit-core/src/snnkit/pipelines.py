@@ -51,6 +51,10 @@ class Pipeline(ABC):
     #: own units (``"train_samples"``, ``"episodes"``); ``None``: it runs ``[run] samples`` units,
     #: and an experiment that sets ``[run] samples`` for the others is refused, not ignored.
     length_key: str | None = None
+    #: Whether the pipeline runs data-parallel in a ``torch.distributed`` group (``torchrun``,
+    #: ``snnkit run --nproc``), each process on its share of the data (see :mod:`snnkit.distributed`);
+    #: the runner refuses to run any other in more than one process.
+    distributed: bool = False
 
     def prepare(self, network: Network, context: RunContext) -> None:  # noqa: B027 - optional hook
         """Called once before the first unit (e.g. to add the monitors the pipeline reads)."""

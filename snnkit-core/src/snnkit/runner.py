@@ -16,7 +16,6 @@ import signal
 import socket
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ import torch
 from torch import Tensor
 
 import snnkit
+from snnkit import distributed
 from snnkit.errors import SnnkitError
 from snnkit.experiment import Experiment, ExperimentError, build_network, build_plugin, building
 from snnkit.network import Network
@@ -38,6 +38,7 @@ from snnkit.recorders import Recorder
 from snnkit.recording import open as open_recording
 from snnkit.resources import ResourceError
 from snnkit.runlock import OutputError, RunLock, lock_path
+from snnkit.threads import choose as choose_threads
 
 Progress = Callable[[int, int, Mapping[str, float]], None]
 
@@ -70,6 +71,7 @@ def metadata(experiment: Experiment, plugins: PluginManager) -> dict[str, Any]:
         "platform": platform.platform(),
         "snnkit_version": snnkit.__version__,
         "threads": torch.get_num_threads(),
+        "world_size": distributed.world()[1],  # processes of a data-parallel run (torchrun)
         "versions": versions,
         "started": datetime.now(UTC).isoformat(),
     }
@@ -119,6 +121,15 @@ def prepare_run(experiment: Experiment, plugins: PluginManager) -> tuple[Network
     )
     pipeline: Pipeline = build_plugin(experiment, "pipeline", plugins)
     recorder: Recorder = build_plugin(experiment, "recorder", plugins)
+    rank, world_size = distributed.world()
+    if world_size > 1 and not getattr(pipeline, "distributed", False):
+        name = experiment.data["pipeline"]["plugin"]
+        raise distributed.DistributedError(
+            f"the {name!r} pipeline does not run data-parallel, and this is process {rank} of {world_size}"
+            " (torchrun, snnkit run --nproc): run it in one process; the gradient pipeline runs data-parallel"
+        )
+    if rank != 0:
+        recorder = distributed.Replica()  # rank 0 alone records
     context.recorder = recorder
     for i, monitor in enumerate(experiment.data["monitors"]):
         stream = recorder.monitor(monitor["name"], monitor["target"], monitor["variables"])
@@ -197,39 +208,6 @@ def check_run(experiment: Experiment, plugins: PluginManager, *, force: bool = F
     prepare_pipeline(experiment, network, pipeline, context)
 
 
-def choose_threads(setting: int | str, batch_size: int) -> int:
-    """The torch threads a run uses: ``setting`` if it is a number; for ``"auto"``, one thread at
-    batch size 1 (a step is many small operations, whose thread barriers cost more than a second
-    thread gains: Diehl & Cook trains 60 digits/s with one thread, 43 with two, on an idle 2-core
-    machine), else the cores other processes leave free (measured over 0.1 s when the run
-    starts): batched gradient training runs 1.5 times faster on two idle cores, and 3 times slower
-    on two threads when another process keeps one core busy (``benchmarks/README.md``, "Threads")."""
-    if isinstance(setting, int):
-        return setting
-    if batch_size == 1:
-        return 1
-    cores = os.cpu_count() or 1
-    return max(1, min(cores, round(cores - _busy_cores())))
-
-
-def _busy_cores(interval: float = 0.1) -> float:
-    """How many cores other processes keep busy now (this one sleeps while it measures): from
-    ``/proc/stat`` on Linux, else the 1-minute load average, else none."""
-
-    def times() -> tuple[int, int]:
-        with open("/proc/stat") as stat:
-            values = [int(v) for v in stat.readline().split()[1:]]
-        return sum(values), values[3] + values[4]  # all, idle + iowait
-
-    try:
-        total0, idle0 = times()
-        time.sleep(interval)
-        total1, idle1 = times()
-        return (os.cpu_count() or 1) * (1 - (idle1 - idle0) / max(total1 - total0, 1))
-    except (OSError, ValueError, IndexError):
-        return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-
-
 def _out_of_memory(exc: BaseException) -> bool:
     return isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and "allocate" in str(exc))
 
@@ -279,23 +257,49 @@ def run_experiment(
     with contextlib.ExitStack() as stack:
         previous_threads = torch.get_num_threads()
         stack.callback(torch.set_num_threads, previous_threads)  # the caller's setting comes back
+        if distributed.start(run["device"]):  # under torchrun: join its process group
+            stack.callback(distributed.stop)
+        rank, world_size = distributed.world()
+        should_stop = distributed.agreed(should_stop)  # every rank stops after the same unit
+
+        def default_threads() -> int:
+            if world_size > 1:  # the cores shared among the processes on this machine
+                return distributed.threads(run["threads"])
+            return choose_threads(run["threads"], run["batch_size"])
+
         if resume is None:
-            torch.set_num_threads(choose_threads(run["threads"], run["batch_size"]))
+            torch.set_num_threads(default_threads())
+        if resume is None and rank == 0:
             with _as_output_error(experiment):
                 check_output(path, plugins, force=force)  # before the lock file is made beside it
                 stack.enter_context(RunLock(path))
                 check_output(path, plugins, force=force)  # again: another run may have made it meanwhile
-        else:
-            stack.enter_context(RunLock(path))
-            finished_run = open_recording(path, plugins)
-            if finished_run.status == "complete":
-                done = int(finished_run.checkpoint()["progress"]["index"]) + 1
-                return RunResult("complete", path, done, done, {}, "already complete: nothing to resume")
+        elif resume is not None:
+            found: dict[str, Any] = {}
+            if rank == 0:
+                stack.enter_context(RunLock(path))
+                finished_run = open_recording(path, plugins)
+                found = {"status": finished_run.status, "threads": finished_run.attrs.get("threads")}
+                found["world_size"] = int(finished_run.attrs.get("world_size", 1))
+                if finished_run.status == "complete":
+                    found["done"] = int(finished_run.checkpoint()["progress"]["index"]) + 1
+            found = distributed.share(found)
+            if found["status"] == "complete":
+                return RunResult(
+                    "complete", path, found["done"], found["done"], {}, "already complete: nothing to resume"
+                )
+            if found["world_size"] != world_size:
+                raise distributed.DistributedError(
+                    f"{path} was recorded by {found['world_size']} processes and this resume runs in {world_size}:"
+                    f" a data-parallel run resumes with as many processes as it started with"
+                    f" (snnkit run --nproc {found['world_size']} --resume {path})"
+                )
             # the thread count the run started with: batched sums add up in its order, so the
             # resumed run ends exactly as an uninterrupted one would have
-            recorded = finished_run.attrs.get("threads")
-            torch.set_num_threads(int(recorded) if recorded else choose_threads(run["threads"], run["batch_size"]))
+            recorded = found["threads"]
+            torch.set_num_threads(int(recorded) if recorded else default_threads())
         network, pipeline, recorder, context = prepare_run(experiment, plugins)
+        network.threads = None  # the run's own setting, chosen above, holds for every step
         units = 0
         if resume is None:
             units = prepare_pipeline(experiment, network, pipeline, context)
@@ -313,7 +317,8 @@ def run_experiment(
                     recorder.start(path, experiment.to_toml(), metadata(experiment, plugins))
                     recorder.checkpoint(-1, checkpoint_state(network, pipeline, -1))
                 else:
-                    checkpointed = restore(network, pipeline, recorder.resume(path)) - 1
+                    # rank 0 reads the checkpoint; the other ranks start from the same one
+                    checkpointed = restore(network, pipeline, distributed.share(recorder.resume(path))) - 1
                     done = checkpointed + 1
                 opened = True
             if resume is not None:

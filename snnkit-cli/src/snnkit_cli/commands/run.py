@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -178,6 +179,12 @@ def _format_metrics(metrics: Mapping[str, float]) -> str:
     show_default=True,
     help="Units between live redraws (redrawing takes at most 5% of the time).",
 )
+@click.option(
+    "--nproc",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Train data-parallel in this many processes (torchrun; the gradient pipeline only).",
+)
 @click.pass_obj
 def run_command(
     plugins: PluginManager | None,
@@ -191,14 +198,20 @@ def run_command(
     as_json: bool,
     live: bool,
     live_every: int,
+    nproc: int | None,
 ) -> None:
     """Run EXPERIMENT (a TOML file or a name from `snnkit experiments`) and record it (HDF5 by default).
 
     Ctrl-C or SIGTERM stops at the next sample, writes a checkpoint and exits with 130; a second
     Ctrl-C stops at once, keeping the last checkpoint. `snnkit run --resume RUN.h5` continues it.
     An existing recording at the output is never replaced without --force.
+
+    --nproc N trains data-parallel in N processes that torchrun starts (as `torchrun
+    --nproc-per-node N -m snnkit_cli run ...` does); rank 0 records and prints.
     """
     plugins = plugins or get_plugin_manager()
+    leader = os.environ.get("RANK", "0") == "0"  # under torchrun, rank 0 alone prints
+    quiet = quiet or not leader
     if resume is not None:
         if experiment is not None or overrides or force:
             raise click.UsageError("--resume continues a recorded run as it was: give no EXPERIMENT, --set or --force")
@@ -213,6 +226,9 @@ def run_command(
         check_run(exp, plugins, force=force, resume=resume is not None)
         click.echo(exp.to_toml(), nl=False)
         return
+    if nproc is not None:
+        pipeline, path = exp.data["pipeline"]["plugin"], Path(resume or exp.output)
+        _launch(nproc, plugins, pipeline, path, experiment, overrides, resume, output, force, quiet, as_json, live)
     unit = getattr(plugins.get("pipelines", exp.data["pipeline"]["plugin"]).factory, "unit", "samples")
     if unit == "batches" and exp.run["batch_size"] == 1:
         unit = "samples"
@@ -261,6 +277,11 @@ def run_command(
     if live_plots is not None:
         summary["live_renders"] = live_plots.renders
         summary["live_seconds"] = round(live_plots.startup + live_plots.spent, 3)
+    # under --nproc the processes end with 0 when interrupted, so that torchrun reports no failure;
+    # the command that started them says it (130)
+    interrupted = 0 if os.environ.get(_LAUNCHED) else INTERRUPTED
+    if not leader:
+        sys.exit(interrupted if result.status == "interrupted" else 0)
     if as_json:
         click.echo(json.dumps(summary))
     elif not quiet:
@@ -277,13 +298,71 @@ def run_command(
         click.echo(f"look at it: snnkit inspect {result.path}   {plot}")
     if result.status == "interrupted":
         if not as_json:
-            click.echo(f"resume with: snnkit run --resume {result.path}", err=True)
-        sys.exit(INTERRUPTED)
+            size = int(os.environ.get("WORLD_SIZE", "1"))
+            processes = f"--nproc {size} " if size > 1 else ""
+            click.echo(f"resume with: snnkit run {processes}--resume {result.path}", err=True)
+        sys.exit(interrupted)
     if live_plots is not None and live_plots.windows and sys.stdin.isatty():
         import matplotlib.pyplot as plt
 
         click.echo("live plots: close their windows to exit", err=True)
         plt.show()
+
+
+#: set in the processes that ``--nproc`` starts
+_LAUNCHED = "SNNKIT_NPROC_LAUNCHED"
+
+
+def _launch(
+    nproc: int,
+    plugins: PluginManager,
+    pipeline: str,
+    path: Path,
+    experiment: str | None,
+    overrides: tuple[str, ...],
+    resume: Path | None,
+    output: Path | None,
+    force: bool,
+    quiet: bool,
+    as_json: bool,
+    live: bool,
+) -> None:
+    """Run this command again in ``nproc`` processes under torchrun (``--standalone``: a free local
+    port) and exit with its status: 130 if the run at ``path`` was interrupted.
+
+    torchrun runs in this process (``torch.distributed.run.main``): on Ctrl-C it passes the
+    signal on to the processes, which stop after the same batch, and waits for them."""
+    if os.environ.get("WORLD_SIZE"):
+        raise click.UsageError("--nproc starts torchrun: give it outside torchrun, not within it")
+    if live:
+        raise click.UsageError("--live draws from one process: give it without --nproc")
+    if not getattr(plugins.get("pipelines", pipeline).factory, "distributed", False):
+        known = [c.name for c in plugins.components("pipelines") if getattr(c.factory, "distributed", False)]
+        raise click.UsageError(
+            f"--nproc trains data-parallel, and the {pipeline!r} pipeline does not (its learning is local"
+            f" or it has no batches to share): run it without --nproc; pipelines that do: {', '.join(known)}"
+        )
+    args = ["--resume", str(resume)] if resume is not None else [str(experiment)]
+    args += [f"--set={o}" for o in overrides] + (["--output", str(output)] if output else [])
+    args += [flag for flag, given in (("--force", force), ("--quiet", quiet), ("--json", as_json)) if given]
+    from torch.distributed.elastic.multiprocessing.api import SignalException
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import main as torchrun
+
+    # torchrun warns that it sets one OpenMP thread per process (the run sets its own, run.threads)
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    os.environ[_LAUNCHED] = "1"
+    logging.getLogger("torch.distributed.elastic").setLevel(logging.ERROR)  # its notes on stopping
+    try:
+        torchrun(["--standalone", f"--nproc-per-node={nproc}", "-m", "snnkit_cli", "run", *args])
+        code = 0
+    except SignalException:  # Ctrl-C or SIGTERM: the processes were told, and stopped
+        code = INTERRUPTED
+    except ChildFailedError:  # torchrun said which process failed and how
+        code = 1
+    if code == 0 and path.exists() and open_recording(path, plugins).status == "interrupted":
+        code = INTERRUPTED
+    sys.exit(code)
 
 
 @click.command("experiments")

@@ -10,7 +10,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from snnkit import Loss, Monitor, Network, Pipeline, hookimpl
+from snnkit import Loss, Monitor, Network, Pipeline, distributed, hookimpl
+from snnkit.distributed import DistributedError
 from snnkit.errors import SnnkitError, closest
 from snnkit.pipelines import RunContext
 from snnkit_plugins.pipelines._common import check_samples_fit
@@ -105,6 +106,15 @@ class GradientPipeline(Pipeline):
     Metrics of a training batch: ``loss``, ``accuracy`` (of the batch), ``rate.<layer>`` (mean
     rate of every spiking layer, Hz). After each epoch's test: ``test_loss`` and ``test_accuracy``.
 
+    Data-parallel (``torchrun --nproc-per-node N -m snnkit_cli run ...`` or ``snnkit run --nproc
+    N``): ``batch_size`` stays the whole batch; each of the N processes takes its share of every
+    batch (``tensor_split`` of the batch's samples, as torch's ``DistributedSampler`` splits
+    them), back-propagates its share's loss, and the processes average their gradients, each
+    weighted by its share of the batch, before every optimiser step: the same step as one process
+    with the whole batch, to float rounding. The metrics cover the whole batch; rank 0 records
+    them. Each process draws its own random numbers (encoders, stochastic neurons) from the run's
+    seed and its rank.
+
     Args:
         epochs: passes over the training samples, 1.
         train_samples: training samples per epoch; ``None``: the whole training set.
@@ -134,6 +144,8 @@ class GradientPipeline(Pipeline):
 
     unit = "batches"
     length_key = "train_samples"
+    #: runs in a torch.distributed process group, one share of every batch per process
+    distributed = True
 
     def __init__(
         self,
@@ -170,6 +182,7 @@ class GradientPipeline(Pipeline):
         self.tbptt, self.input_layer, self.output_layer = tbptt, input_layer, output_layer
         self.saved: dict[str, Tensor] = {}
         self.test_totals = torch.zeros(3, dtype=torch.float64)  # loss sum, correct, samples
+        self.rank, self.world_size = 0, 1
 
     # -- setup -----------------------------------------------------------------------------------
 
@@ -212,6 +225,10 @@ class GradientPipeline(Pipeline):
         # different each epoch as the order changes) is left out, and every step sees one batch size
         self.train_units, self.test_units = max(self.per_epoch // b, 1), -(-self.n_test // b)
         self.seed = context.generator.initial_seed()
+        self.network, self.params = network, list(learnable.values())
+        self.rank, self.world_size = distributed.world()
+        if self.world_size > 1:
+            self._join(network, context)
         self.optimizer = self.optimizer_class(list(learnable.values()), lr=self.lr, **self.optimizer_params)
         self.scheduler = self.scheduler_class(self.optimizer, **self.scheduler_params) if self.scheduler_class else None
         if self.saved:  # resumed: the optimiser and scheduler as they were at the checkpoint
@@ -226,6 +243,57 @@ class GradientPipeline(Pipeline):
 
     def units(self, context: RunContext) -> int:
         return self.epochs * (self.train_units + self.test_units)
+
+    def _join(self, network: Network, context: RunContext) -> None:
+        """Start as rank 0 does, each rank with its own random numbers; refuse a checkpoint of
+        another world size, and batches too small to give every rank a sample."""
+        recorded = int(self.saved.get("world_size", torch.tensor(1)))
+        if self.saved and recorded != self.world_size:
+            raise DistributedError(
+                f"the checkpoint was written by {recorded} processes and {self.world_size} resume it:"
+                f" resume with {recorded} processes"
+            )
+        if min(context.batch_size, self.per_epoch) < self.world_size:
+            raise DistributedError(
+                f"a batch of {min(context.batch_size, self.per_epoch)} samples cannot be shared among"
+                f" {self.world_size} processes: give batch_size at least {self.world_size}, or fewer processes"
+            )
+        import torch.distributed as dist
+
+        for tensor in self.params:  # as DistributedDataParallel does: every rank starts from rank 0's
+            dist.broadcast(tensor.data, src=0)
+        if "random" in self.saved:  # resumed: each rank's generators where it left them
+            network.load_random_state(_from_bytes(self.saved["random"])[self.rank])
+        elif self.rank > 0:  # a stream of its own, so that ranks do not draw the same noise
+            context.generator.manual_seed((self.seed + 0x9E3779B97F4A7C15 * self.rank) % 2**63)
+
+    def _share(self, ids: Tensor) -> Tensor:
+        """This rank's samples of a batch (all of them in one process)."""
+        return torch.tensor_split(ids, self.world_size)[self.rank] if self.world_size > 1 else ids
+
+    def _sum(self, values: list[float]) -> list[float]:
+        """``values`` added over the ranks (as they are in one process)."""
+        if self.world_size == 1:
+            return values
+        import torch.distributed as dist
+
+        total = torch.tensor(values, dtype=torch.float64, device=distributed._device())
+        dist.all_reduce(total)
+        return total.tolist()
+
+    def _average_gradients(self, share: float) -> None:
+        """Each rank's gradient (of its share's mean loss) weighted by its ``share`` of the batch and
+        added over the ranks: the gradient of the whole batch's mean loss. One ``all_reduce`` of
+        all the gradients flattened into one buffer."""
+        import torch.distributed as dist
+
+        grads = [p.grad for p in self.params if p.grad is not None]
+        if not grads:
+            return
+        flat = torch.cat([g.reshape(-1) for g in grads]) * share
+        dist.all_reduce(flat)
+        for g, part in zip(grads, flat.split([g.numel() for g in grads]), strict=True):
+            g.copy_(part.view_as(g))
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -267,7 +335,8 @@ class GradientPipeline(Pipeline):
 
     def _train(self, network: Network, epoch: int, batch: int, context: RunContext) -> dict[str, float]:
         b = context.batch_size
-        ids = self._order(epoch)[batch * b : (batch + 1) * b]
+        whole = self._order(epoch)[batch * b : (batch + 1) * b]
+        ids = self._share(whole)
         spikes, labels = self._batch(self.train_set, ids, network, context)
         network.train()
         network.reset_state()
@@ -288,31 +357,47 @@ class GradientPipeline(Pipeline):
             network.detach_state()
             total += float(loss.detach())
             predicted.append(output)
+        if self.world_size > 1:
+            self._average_gradients(len(ids) / len(whole))
         self.optimizer.step()
         if batch == self.train_units - 1 and self.scheduler is not None:
             self.scheduler.step()
         joined = {k: torch.cat([o[k] for o in predicted]).detach() for k in predicted[0]}
-        accuracy = float((self.loss.predict(joined) == labels).float().mean())
-        metrics = {"loss": total / len(windows), "accuracy": accuracy, "epoch": float(epoch + 1)}
-        return metrics | self._rates(context.dt)
+        if self.world_size == 1:
+            accuracy = float((self.loss.predict(joined) == labels).float().mean())
+            metrics = {"loss": total / len(windows), "accuracy": accuracy, "epoch": float(epoch + 1)}
+            return metrics | self._rates(context.dt)
+        # the whole batch's metrics: each rank's sums, added over the ranks
+        counts = [(m.spikes, m.slots) for m in self.rates.values()]
+        self._rates(context.dt)  # forget this batch's counts
+        correct = float((self.loss.predict(joined) == labels).sum())
+        sums = self._sum([total * len(ids) / len(whole), correct, *(x for pair in counts for x in pair)])
+        metrics = {"loss": sums[0] / len(windows), "accuracy": sums[1] / len(whole), "epoch": float(epoch + 1)}
+        pairs = zip(sums[2::2], sums[3::2], strict=True)
+        rates = {f"rate.{n}": s / max(k, 1) * 1000.0 / context.dt for n, (s, k) in zip(self.rates, pairs, strict=True)}
+        return metrics | rates
 
     def _rates(self, dt: float) -> dict[str, float]:
         return {f"rate.{name}": monitor.take() * 1000.0 / dt for name, monitor in self.rates.items()}
 
     def _test(self, network: Network, epoch: int, batch: int, context: RunContext) -> dict[str, float]:
         b = context.batch_size
-        ids = torch.arange(batch * b, min((batch + 1) * b, self.n_test))
-        spikes, labels = self._batch(self.test_set, ids, network, context)
+        ids = self._share(torch.arange(batch * b, min((batch + 1) * b, self.n_test)))
         if batch == 0:
             self.test_totals.zero_()
-        network.eval()
-        network.reset_state()
-        with torch.no_grad():
-            self._present(network, spikes, 0, context.time, context)
-        output = self.output.take()
-        loss = float(self.loss(output, labels))
-        correct = float((self.loss.predict(output) == labels).sum())
-        self.test_totals += torch.tensor([loss * len(labels), correct, len(labels)], dtype=torch.float64)
+        loss, correct = 0.0, 0.0
+        if len(ids):  # a rank's share of a last, short batch may be empty
+            spikes, labels = self._batch(self.test_set, ids, network, context)
+            network.eval()
+            network.reset_state()
+            with torch.no_grad():
+                self._present(network, spikes, 0, context.time, context)
+            output = self.output.take()
+            loss = float(self.loss(output, labels))
+            correct = float((self.loss.predict(output) == labels).sum())
+        # added over the ranks every batch, so that every rank holds the totals rank 0 checkpoints
+        totals = self._sum([loss * len(ids), correct, float(len(ids))])
+        self.test_totals += torch.tensor(totals, dtype=torch.float64)
         self._rates(context.dt)  # test activity is not a training rate
         if batch < self.test_units - 1:
             return {}
@@ -325,6 +410,13 @@ class GradientPipeline(Pipeline):
         state = {"optimizer": _to_bytes(self.optimizer.state_dict()), "test_totals": self.test_totals.clone()}
         if self.scheduler is not None:
             state["scheduler"] = _to_bytes(self.scheduler.state_dict())
+        if self.world_size > 1:  # rank 0 records; every rank's random generators go in its checkpoint
+            import torch.distributed as dist
+
+            generators: list[Any] = [None] * self.world_size
+            dist.all_gather_object(generators, self.network.random_state())
+            state["random"] = _to_bytes(generators)
+            state["world_size"] = torch.tensor(self.world_size)
         return state
 
     def load_state_dict(self, state: Mapping[str, Tensor]) -> None:
