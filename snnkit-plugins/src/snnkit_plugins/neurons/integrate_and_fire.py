@@ -7,8 +7,11 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from snnkit import Context, NeuronGroup, hookimpl
-from snnkit_plugins.neurons.lif import LIFState, fire
+from snnkit import Context, NeuronGroup, hookimpl, spike
+from snnkit_plugins.neurons.lif import LIFState, fire, integrate
+
+#: What a spike does to the membrane: set it to ``v_reset``, or take ``v_thresh - v_reset`` off it.
+RESETS = ("value", "subtract")
 
 
 class IF(NeuronGroup):
@@ -20,12 +23,25 @@ class IF(NeuronGroup):
     inhibition from driving ``v`` without limit. Reference: Lapicque (1907); defaults are
     BindsNET's ``IFNodes``.
 
+    ``reset="subtract"`` resets by subtraction instead: a spike takes ``v_thresh - v_reset`` off
+    ``v`` (``v <- v - (v_thresh - v_reset)``), so what overshoots the threshold is kept for the
+    next spike. Without refractory period, from ``v_reset`` a constant input ``0 <= x <=
+    v_thresh - v_reset`` then gives exactly ``floor(k x / (v_thresh - v_reset))`` spikes in ``k``
+    steps: the rate is proportional to the input, the property that ANN-to-SNN conversion rests
+    on (Rueckauer et al. 2017, "Conversion of continuous-valued deep networks to efficient
+    event-driven networks for image classification", Front. Neurosci. 11:682). ``spikes x
+    (v_thresh - v_reset) + v - v_reset`` is then the input integrated so far. The subtraction
+    passes no gradient, as the reset to a value does not.
+
     Args:
         shape: neurons in the layer.
         v_reset: reset and initial potential, -65 mV.
         v_thresh: spike threshold, -52 mV.
         refractory: refractory period, 5 ms.
         v_min: lower bound of the membrane potential (mV); ``None`` for none.
+        reset: ``"value"`` (set ``v`` to ``v_reset``; the default) or ``"subtract"`` (take
+            ``v_thresh - v_reset`` off ``v``). A reset option rather than a separate model name,
+            as in snnTorch's ``reset_mechanism``: the dynamics between spikes are the same.
 
     State variables: ``v`` (mV) and ``refractory`` (ms left).
 
@@ -47,11 +63,17 @@ class IF(NeuronGroup):
         v_thresh: float = -52.0,
         refractory: float = 5.0,
         v_min: float | None = None,
+        reset: str = "value",
     ) -> None:
         super().__init__(shape)
         if refractory < 0:
             raise ValueError(f"refractory must be a non-negative time in ms, got {refractory}")
+        if reset not in RESETS:
+            raise ValueError(f"reset must be one of {', '.join(map(repr, RESETS))}, got {reset!r}")
+        if reset == "subtract" and not v_thresh > v_reset:
+            raise ValueError(f"reset='subtract' needs v_thresh above v_reset, got {v_thresh} and {v_reset} mV")
         self.v_reset, self.v_thresh, self.refractory, self.v_min = v_reset, v_thresh, refractory, v_min
+        self.reset = reset
 
     def initial_state(
         self, batch_size: int, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32
@@ -60,9 +82,20 @@ class IF(NeuronGroup):
         return LIFState(v, torch.zeros_like(v))
 
     def forward(self, input: Tensor, state: LIFState, ctx: Context) -> tuple[Tensor, LIFState]:
-        spikes, v, refractory = fire(
-            state.v, input, state.refractory, self.v_thresh, self.v_reset, self.refractory, ctx.dt, self.surrogate
-        )
+        if self.reset == "subtract" and not self.refractory:  # four passes: what conversion runs
+            v = state.v + input
+            spikes, fired = spike(v, self.v_thresh, self.surrogate)
+            v, refractory = torch.where(fired, v - (self.v_thresh - self.v_reset), v), state.refractory
+        elif self.reset == "subtract":
+            v, active = integrate(state.v, input, state.refractory, ctx.dt)
+            spikes, fired = spike(v, self.v_thresh, self.surrogate, active)
+            v = torch.where(fired, v - (self.v_thresh - self.v_reset), v)
+            hold = round(self.refractory / ctx.dt) * ctx.dt
+            refractory = (state.refractory - ctx.dt).clamp_min_(0.0).masked_fill_(fired, hold)
+        else:
+            spikes, v, refractory = fire(
+                state.v, input, state.refractory, self.v_thresh, self.v_reset, self.refractory, ctx.dt, self.surrogate
+            )
         if self.v_min is not None:
             v = v.clamp_min(self.v_min)
         return spikes, LIFState(v, refractory)
@@ -81,6 +114,8 @@ def export_nir(layer: IF, ctx):
 
     if layer.refractory > 0:
         ctx.unsupported(f"its refractory period is {layer.refractory} ms and NIR's IF has none (use refractory=0)")
+    if layer.reset == "subtract":
+        ctx.unsupported("it resets by subtraction (reset='subtract') and NIR's IF resets to v_reset")
     if layer.v_min is not None:
         ctx.unsupported(f"its membrane is bounded below by v_min = {layer.v_min} mV, which NIR's IF is not")
     if layer.v_reset != 0:
