@@ -175,10 +175,16 @@ def test_kind_commands_lists_the_commands_plugins_add(entry_point_plugins):
     add_plugin_commands(entry_point_plugins, group)
     result = CliRunner().invoke(group, ["plugins", "--kind", "commands"], obj=entry_point_plugins)
     assert result.exit_code == 0
-    if importlib.util.find_spec("snnkit_example") is not None:  # the example package adds one
-        assert result.output.startswith("snnkit example-info  (snnkit-example-plugin ")
-    else:
-        assert result.output == "no installed plugin adds a command\n"
+    lines = result.output.splitlines()
+    assert lines[0] == "snnkit convert  (snnkit-plugins 0.1.0)"  # the built-in plugins add one
+    if importlib.util.find_spec("snnkit_example") is not None:  # and so does the example package
+        assert lines[1].startswith("snnkit example-info  (snnkit-example-plugin ")
+    from snnkit.plugins import PluginManager
+
+    bare = SnnkitGroup(name="snnkit")
+    bare.add_command(plugins_command)
+    none = CliRunner().invoke(bare, ["plugins", "--kind", "commands"], obj=PluginManager())
+    assert none.output == "no installed plugin adds a command\n"
     listing = CliRunner().invoke(group, ["plugins", "--kind", "neurons"], obj=entry_point_plugins)
     assert "commands added by plugins" not in listing.output  # only in the full listing
     assert "commands added by plugins" in CliRunner().invoke(group, ["plugins"], obj=entry_point_plugins).output
