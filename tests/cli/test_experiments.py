@@ -158,6 +158,9 @@ def test_experiments_command_lists_the_demo(entry_point_plugins):
     assert result.exit_code == 0 and names == [
         "cartpole-mstdp",
         "mnist-diehl-cook",
+        "mnist-increasing-inhibition",
+        "mnist-locally-connected",
+        "mnist-reservoir",
         "mnist-stdp-gradient-readout",
         "mnist-surrogate-conv",
         "mnist-surrogate-fc",

@@ -51,3 +51,18 @@ def snnkit_register_experiments(registry):
         HERE / "shd_surrogate.toml",
         summary="Recurrent 700-256-20 LIF network on Spiking Heidelberg Digits (tonic), surrogate gradients.",
     )
+    registry.add(
+        "mnist-increasing-inhibition",
+        HERE / "mnist_increasing_inhibition.toml",
+        summary="Hazan et al. 2018 on MNIST: 100 STDP neurons on a grid, inhibition growing with distance and time.",
+    )
+    registry.add(
+        "mnist-locally-connected",
+        HERE / "mnist_locally_connected.toml",
+        summary="Saunders et al. 2019 on MNIST: 25 STDP filters per 12 x 12 patch at 3 x 3 locations, competing.",
+    )
+    registry.add(
+        "mnist-reservoir",
+        HERE / "mnist_reservoir.toml",
+        summary="Liquid-state machine on MNIST: 500 fixed recurrent LIF neurons, logistic-regression readout.",
+    )

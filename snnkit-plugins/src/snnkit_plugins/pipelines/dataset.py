@@ -65,7 +65,8 @@ class DatasetPipeline(Pipeline):
     activity of the last ``window`` training samples; the running training accuracy of each is
     measured on the next interval before it is fitted again (metrics ``accuracy.<evaluation>``).
     After training, the readouts are fitted on the last ``window`` training samples and score the
-    test samples: metrics ``test_accuracy.<evaluation>`` on the last unit.
+    test samples: metrics ``test_accuracy.<evaluation>`` on the last unit. A recorded run classifies
+    new data with those readouts (:meth:`prepare_classify`, :meth:`classify`: ``snnkit predict``).
 
     With ``supervised``, the labels teach by forced spikes, as in BindsNET's supervised MNIST
     example: the output layer is split evenly over the classes, and while training the neurons of
@@ -320,6 +321,48 @@ class DatasetPipeline(Pipeline):
             for name, readout in self.evaluations.items()
         }
 
+    # -- classifying new data (``snnkit predict``) ----------------------------------------------
+
+    def prepare_classify(self, network: Network, context: RunContext) -> None:
+        """Get ready to :meth:`classify` with a trained run's network: the readouts are fitted on
+        the activity they were last fitted on (for a finished run: the one its test used), read
+        from the checkpoint that :meth:`load_state_dict` restored."""
+        if self.fit_labels is None or self.fit_counts is None:
+            raise SnnkitError(
+                "the run holds no label assignment: it stopped before its first one (after"
+                f" assign_every = {self.assign_every} training samples); let it train longer"
+            )
+        if context.encoder is None:
+            raise SnnkitError('the run has no [encoder] table to present new data with (e.g. plugin = "poisson")')
+        self.input_layer = self.input_layer or network.input_layer
+        self.output_layer = self.output_layer or network.output_layer
+        if self.input_layer is None or self.output_layer is None:
+            raise SnnkitError("the run's network names no input_layer and output_layer to classify with")
+        self.n_classes = self.n_classes or int(self.fit_labels.max()) + 1
+        self.evaluations = {name: network.plugins.build("evaluations", name) for name in self.evaluation_names}
+        self.monitor = _Output(self.output_layer)
+        network.add_monitor("dataset.output", self.monitor)
+        self._fit_readouts(self.fit_counts, self.fit_labels, self.fit_sequences)
+
+    @torch.no_grad()
+    def classify(self, network: Network, data: Tensor, context: RunContext) -> dict[str, Tensor]:
+        """Each readout's class for a batch of samples ``data`` (``-1``: no basis for one), with
+        learning off, presented as the run's test presented its samples."""
+        assert self.input_layer is not None
+        size = network.layers[self.input_layer].size
+        per_sample = data[0, 0].numel() if getattr(context.encoder, "takes_frames", False) else data[0].numel()
+        if per_sample != size:
+            raise SnnkitError(
+                f"the samples to classify have shape {tuple(data.shape[1:])} ({per_sample} values), and the input"
+                f" layer {self.input_layer!r} has {size} neurons: give data shaped as the run's"
+            )
+        network.train(False)
+        counts, sequences = self._present(network, data, None, context)
+        return {
+            name: readout.predict(counts, sequences if readout.needs_sequences else None)
+            for name, readout in self.evaluations.items()
+        }
+
     # -- checkpoints -----------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Tensor]:
@@ -329,6 +372,7 @@ class DatasetPipeline(Pipeline):
         width = self.train_counts[0].shape[1] if self.train_counts else 0
         return {
             "seen": torch.tensor(self.seen),
+            "n_classes": torch.tensor(self.n_classes),
             "train_counts": cat(self.train_counts, width),
             "train_labels": torch.cat(self.train_labels) if self.train_labels else torch.zeros(0, dtype=torch.long),
             "test_counts": cat(self.test_counts, width),
@@ -346,6 +390,7 @@ class DatasetPipeline(Pipeline):
         if not state:
             return
         self.seen = int(state["seen"])
+        self.n_classes = int(state["n_classes"]) if "n_classes" in state else self.n_classes  # older runs lack it
         self.train_counts = [state["train_counts"].float()] if len(state["train_counts"]) else []
         self.train_labels = [state["train_labels"].long()] if len(state["train_labels"]) else []
         self.test_counts = [state["test_counts"].float()] if len(state["test_counts"]) else []
