@@ -44,6 +44,12 @@ class Pipeline(ABC):
 
     A pipeline keeps its progress-dependent state in :meth:`state_dict` (tensors and numbers) so
     that a run resumed from a checkpoint continues exactly.
+
+    A pipeline that classifies may also define ``prepare_classify(network, context)`` (get ready
+    from the state its last checkpoint restored, e.g. fit its readouts) and
+    ``classify(network, data, context) -> {readout: classes}`` (one class per sample of a batch,
+    ``-1`` where there is no basis for one); ``snnkit predict`` (:mod:`snnkit.predict`) then
+    classifies new data with its recorded runs. The ``dataset`` pipeline does.
     """
 
     unit = "samples"
