@@ -5,6 +5,8 @@ import csv
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -258,3 +260,36 @@ def test_a_sweep_table_in_the_experiment_file_gives_the_settings_and_the_command
     assert _sweep("x.toml", (), searched, exp.run, False).ranges == {"run.dt": (0.5, 1.0, "log")}
     with pytest.raises(SweepError, match="unknown key 'seed'"):
         from_table({"seed": 1}, "x.toml")
+
+
+def test_ctrl_c_twice_stops_the_trials_at_once_and_still_writes_the_results(experiment, tmp_path):
+    args = ["sweep", str(experiment), "--grid", "run.samples=500", "--backend", "local", "--output", str(tmp_path)]
+
+    def interrupt():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any("running" in path.read_text() for path in (tmp_path / "trials").glob("*.json")):
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.5)
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=interrupt)
+    watcher.start()
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    watcher.join()
+    assert result.exit_code == 130, result.output
+    assert "stopping the trials now" in result.output and "nothing was recorded" not in result.output
+    assert "0 of 1 trials complete, 0 failed, 1 to run" in result.output
+    (row,) = SweepResults.load(tmp_path).rows
+    assert row["status"] == "interrupted" and (tmp_path / "results.csv").exists()
+
+
+def test_an_unguarded_script_on_the_local_backend_is_told_what_to_do(experiment, tmp_path):
+    script = tmp_path / "sweep_script.py"
+    call = f"snnkit.sweep({str(experiment)!r}, grid={{'run.samples': [2]}}, backend='local', output={str(tmp_path)!r})"
+    script.write_text(f"import snnkit\n{call}\n")
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert 'must do so under `if __name__ == "__main__":`' in result.stderr.splitlines()[-1]

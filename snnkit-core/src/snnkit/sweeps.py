@@ -43,6 +43,23 @@ class SweepError(SnnkitError, ValueError):
     """A sweep that cannot run as asked: what was wrong and what would be right."""
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C twice: the trials stopped at once, each keeping its last checkpoint; ``results`` is
+    the sweep as it stands (its files written), for the caller to show before it exits."""
+
+    def __init__(self, results: Any) -> None:
+        super().__init__("the sweep was interrupted")
+        self.results = results
+
+
+#: Why a local worker process dies at start: the pool starts its processes with ``spawn``, which
+#: imports the caller's script again in each of them.
+UNGUARDED = (
+    "a worker process of the local backend could not start: a script that calls snnkit.sweep(..., backend='local')"
+    ' must do so under `if __name__ == "__main__":` (each worker imports the script again)'
+)
+
+
 @dataclass(frozen=True)
 class Trial:
     """One run of a sweep: ``params`` (``"table.key"`` -> value) and a ``seed``; ``base`` is the
@@ -423,6 +440,8 @@ class Driver:
             try:
                 record = self.backend.result(handle)
             except Exception as exc:  # the worker died (killed, out of memory) or could not start
+                if type(exc).__name__ == "BrokenProcessPool" and self.finished == 0:
+                    raise SweepError(UNGUARDED) from exc
                 record = {"key": trial.key, "params": dict(trial.params), "seed": trial.seed, "status": "failed"}
                 record["error"] = f"{type(exc).__name__}: {exc}"
             self.records[trial.key] = record
@@ -604,14 +623,20 @@ def sweep(
             raise SweepError(f"{spec.folder} holds a sweep of {other!r}, not {experiment!r}: choose another output")
     _write_json(manifest, _manifest(spec, trial_list))  # the table of an interrupted sweep reads it too
     driver = Driver(spec, should_stop, progress)
-    with driver.running_backend():
-        if spec.search == "grid":
-            run_grid(driver, trial_list)
-        else:
-            run_optuna(driver, spec, trial_list)
+    interrupted = False
+    try:
+        with driver.running_backend():
+            if spec.search == "grid":
+                run_grid(driver, trial_list)
+            else:
+                run_optuna(driver, spec, trial_list)
+    except KeyboardInterrupt:  # stopped at once: the trials kept their checkpoints, the results are written
+        interrupted = True
     _write_json(manifest, _manifest(spec, trial_list))
     results = SweepResults.load(spec.folder)
     results.write()
+    if interrupted:
+        raise SweepInterrupted(results)
     return results
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from snnkit.plugins import PluginManager, get_plugin_manager
-from snnkit.sweeps import BACKENDS, SEARCHES, sweep
+from snnkit.sweeps import BACKENDS, SEARCHES, SweepInterrupted, sweep
 
 INTERRUPTED = 130
 FAILED = 1
@@ -113,26 +113,29 @@ def sweep_command(
     current unit and exits with 130. See docs/sweeps.md."""
     plugins = plugins or get_plugin_manager()
     with SweepStop() as stop:
-        results = sweep(
-            experiment,
-            grid=list(grid) or None,
-            seeds=seeds,
-            overrides=overrides,
-            output=output,
-            search=search,
-            trials=trials,
-            ranges=list(ranges) or None,
-            objective=objective,
-            direction=direction,
-            backend=backend,
-            workers=workers,
-            threads=threads,
-            address=address,
-            retry_failed=retry_failed,
-            should_stop=stop,
-            progress=_progress(quiet),
-            plugins=plugins,
-        )
+        try:
+            results = sweep(
+                experiment,
+                grid=list(grid) or None,
+                seeds=seeds,
+                overrides=overrides,
+                output=output,
+                search=search,
+                trials=trials,
+                ranges=list(ranges) or None,
+                objective=objective,
+                direction=direction,
+                backend=backend,
+                workers=workers,
+                threads=threads,
+                address=address,
+                retry_failed=retry_failed,
+                should_stop=stop,
+                progress=_progress(quiet),
+                plugins=plugins,
+            )
+        except SweepInterrupted as stopped:  # Ctrl-C twice: the trials stopped at once
+            results = stopped.results
     if table:
         click.echo(results.format([metric] if metric else None))
     if plot:
