@@ -180,6 +180,8 @@ def test_two_processes_train_as_one_with_the_whole_batch(tmp_path):
     with pytest.raises(DistributedError, match=r"recorded by 2 processes and this resume runs in 1.*--nproc 2"):
         _run(plain, kept, resume=True)
     assert rec.open(kept).status == "interrupted"
+    shown = CliRunner().invoke(cli, ["inspect", str(kept)])
+    assert f"continue with `snnkit run --nproc 2 --resume {kept}`" in shown.output and "world_size: 2" in shown.output
 
 
 def test_nproc_refuses_a_pipeline_that_learns_locally():

@@ -11,17 +11,17 @@ from snnkit.plugins import PluginManager, get_plugin_manager
 from snnkit.recording import open as open_recording
 
 
-def _state(path: Path, status: str, writer: dict | None) -> str:
-    """One sentence: is the run going on, finished, or dead, and what to do next."""
+def _state(path: Path, status: str, writer: dict | None, processes: int = 1) -> str:
+    """One sentence: is the run going on, finished, or dead, and what to do next (a data-parallel
+    run resumes with as many processes as it started with)."""
+    resume = f"`snnkit run {f'--nproc {processes} ' if processes > 1 else ''}--resume {path}`"
     if writer is not None:
         return f"being written now by process {writer.get('pid')} on {writer.get('host')}"
     if status == "complete":
         return "finished"
     if status == "running":
-        return (
-            f"not running: the process writing it died (killed or crashed); continue with `snnkit run --resume {path}`"
-        )
-    return f"stopped; continue with `snnkit run --resume {path}`"
+        return f"not running: the process writing it died (killed or crashed); continue with {resume}"
+    return f"stopped; continue with {resume}"
 
 
 @click.command("inspect")
@@ -39,14 +39,14 @@ def inspect_command(plugins: PluginManager | None, path: Path, as_json: bool) ->
     }
     tree = [{"path": p, "shape": list(s) if s is not None else None, "dtype": d} for p, s, d in recording.tree()]
     writer = recording.writer
-    state = _state(path, attrs["status"], writer)
+    state = _state(path, attrs["status"], writer, int(attrs.get("world_size", 1)))
     if as_json:
         data = {"attrs": attrs, "state": state, "writer": writer, "metrics": metrics, "tree": tree}
         click.echo(json.dumps(data, indent=2, default=str))
         return
     click.echo(f"{path}: status {attrs['status']}" + (f" ({attrs['error']})" if attrs.get("error") else ""))
     click.echo(f"  {state}")
-    for key in ("name", "seed", "host", "started", "ended", "snnkit_version"):
+    for key in ("name", "seed", "host", "started", "ended", "snnkit_version", "threads", "world_size"):
         if key in attrs:
             click.echo(f"  {key}: {attrs[key]}")
     click.echo("contents:")
