@@ -70,7 +70,9 @@ class AdEx(NeuronGroup):
     spike cut off at ``V_T + 5 Delta_T``, past which the exponential runs away within a step.
     A constant input per step ``x`` makes it fire above the rheobase
     ``x_rh = dt / tau_mem * (1 + a) * (v_thresh - v_rest - delta_t + delta_t ln(1 + a))``
-    (where the stable fixed point meets the saddle and vanishes; Touboul & Brette 2008). Each spike
+    (where the stable fixed point meets the saddle and vanishes; Touboul & Brette 2008), and keeps
+    firing only above it: just below, a neuron starting from rest may fire once before ``w``, which
+    the rheobase counts at its steady value, has built up. Each spike
     adds ``b`` to ``w``, so under constant drive the inter-spike intervals grow (spike-frequency
     adaptation). Reference: R. Brette & W. Gerstner, J. Neurophysiol. 94:3637 (2005). For gradient
     training the spike passes gradients through the layer's surrogate and the parameters named in

@@ -63,7 +63,9 @@ class CSRM(NeuronGroup):
     (the weighted sum of the spikes arriving then, mV) and the neuron spikes whenever
     ``u >= v_thresh``. There is no reset: the refractory kernel ``eta(s) = -eta0 exp(-s / tau_refr)``
     does its work, and it is **cumulative**: every past spike keeps contributing, not only the
-    last one as in SRM0 (``srm0``), so bursts of spikes pile refractoriness up and the rate adapts.
+    last one as in SRM0 (``srm0``), so bursts of spikes pile refractoriness up and the rate adapts
+    (visibly when ``tau_refr`` is long against the intervals: with the default 10 ms a constant
+    drive soon fires at a steady interval, with 50 ms the intervals grow 5, 5, 8, 11, 14, ... steps).
     The response kernel is the normalised difference of exponentials, sampled at whole steps::
 
         eps(k dt) = c (d_m^k - d_s^k) / (d_m - d_s),   d_m = exp(-dt / tau_mem),
