@@ -182,6 +182,8 @@ def test_two_processes_train_as_one_with_the_whole_batch(tmp_path):
     assert rec.open(kept).status == "interrupted"
     shown = CliRunner().invoke(cli, ["inspect", str(kept)])
     assert f"continue with `snnkit run --nproc 2 --resume {kept}`" in shown.output and "world_size: 2" in shown.output
+    wrong = CliRunner().invoke(cli, ["run", "--nproc", "3", "--resume", str(kept)])
+    assert wrong.exit_code == 2 and wrong.output.count("recorded by 2 processes and --nproc asks for 3") == 1
 
 
 def test_nproc_refuses_a_pipeline_that_learns_locally():

@@ -342,6 +342,14 @@ def _launch(
             f"--nproc trains data-parallel, and the {pipeline!r} pipeline does not (its learning is local"
             f" or it has no batches to share): run it without --nproc; pipelines that do: {', '.join(known)}"
         )
+    if resume is not None:  # refused here once, rather than by every process it would start
+        recorded = int(open_recording(resume, plugins).attrs.get("world_size", 1))
+        if recorded != nproc:
+            again = f"snnkit run {f'--nproc {recorded} ' if recorded > 1 else ''}--resume {resume}"
+            raise click.UsageError(
+                f"{resume} was recorded by {recorded} process{'es' if recorded > 1 else ''} and --nproc asks for"
+                f" {nproc}: a data-parallel run resumes with as many processes as it started with ({again})"
+            )
     args = ["--resume", str(resume)] if resume is not None else [str(experiment)]
     args += [f"--set={o}" for o in overrides] + (["--output", str(output)] if output else [])
     args += [flag for flag, given in (("--force", force), ("--quiet", quiet), ("--json", as_json)) if given]

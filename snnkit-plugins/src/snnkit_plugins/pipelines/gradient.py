@@ -254,8 +254,9 @@ class GradientPipeline(Pipeline):
                 f" resume with {recorded} processes"
             )
         if min(context.batch_size, self.per_epoch) < self.world_size:
+            size = min(context.batch_size, self.per_epoch)
             raise DistributedError(
-                f"a batch of {min(context.batch_size, self.per_epoch)} samples cannot be shared among"
+                f"a batch of {size} sample{'s' if size != 1 else ''} cannot be shared among"
                 f" {self.world_size} processes: give batch_size at least {self.world_size}, or fewer processes"
             )
         import torch.distributed as dist
