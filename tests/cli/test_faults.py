@@ -134,6 +134,7 @@ def test_a_second_writer_is_refused_and_the_first_run_goes_on(entry_point_plugin
     path = tmp_path / "busy.h5"
     process = start(path, 60)
     wait_for_units(path, 2)
+    os.kill(process.pid, signal.SIGSTOP)  # paused while the others try: on a fast machine it could end first
     assert rec.open(path).writer["pid"] == process.pid
     with pytest.raises(OutputError, match=f"being written by process {process.pid}"):
         run_experiment(experiment(entry_point_plugins, path, 60), entry_point_plugins, resume=path)
@@ -141,6 +142,7 @@ def test_a_second_writer_is_refused_and_the_first_run_goes_on(entry_point_plugin
         run_experiment(experiment(entry_point_plugins, path, 60), entry_point_plugins, force=True)
     second = CliRunner().invoke(cli, ["run", "--resume", str(path)], obj=entry_point_plugins)
     assert second.exit_code == 2 and f"process {process.pid}" in second.output
+    os.kill(process.pid, signal.SIGCONT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
     assert rec.open(path).writer is None and not (tmp_path / "busy.h5.lock").exists()
@@ -285,10 +287,12 @@ def test_a_reader_holding_the_file_open_does_not_stop_the_run(tmp_path, referenc
     path = tmp_path / "read.h5"
     process = start(path, 60)
     wait_for_units(path, 2)
+    os.kill(process.pid, signal.SIGSTOP)  # the reader opens the file while the run is still going
     hold = HOLD.format(path=str(path))  # like HDFView or a notebook: open, and never close
     holder = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "open"
+        os.kill(process.pid, signal.SIGCONT)
         _, err = process.communicate(timeout=300)
         assert process.returncode == 0, err
         assert "held open by another program" in err
@@ -305,6 +309,7 @@ def test_a_killed_run_is_reported_dead_and_resumes(entry_point_plugins, tmp_path
     path = tmp_path / "killed.h5"
     process = start(path, 60)
     wait_for_units(path, 25)
+    os.kill(process.pid, signal.SIGSTOP)  # paused, still alive: the 35 units left would take a few tenths of a second
     runner = CliRunner()
     live = runner.invoke(cli, ["inspect", str(path)], obj=entry_point_plugins)
     assert f"being written now by process {process.pid}" in live.output
