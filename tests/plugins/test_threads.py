@@ -63,6 +63,21 @@ def test_auto_for_batches_uses_the_free_cores(plugins, thread_calls, monkeypatch
     assert thread_calls == [4, 1]
 
 
+def test_auto_gives_a_large_network_the_free_cores_at_batch_one(plugins, thread_calls, monkeypatch):
+    import snnkit.threads
+
+    monkeypatch.setattr(snnkit.threads, "_measured", None)
+    monkeypatch.setattr(snnkit.threads, "busy_cores", lambda: 1.0)  # one of four cores busy
+    monkeypatch.setattr(snnkit.threads.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(snnkit.threads, "LARGE", 400)  # the rule, without a 2-million-synapse network
+    torch.set_num_threads(1)
+    small, large = network(plugins, "auto", n=19), network(plugins, "auto", n=20)  # 361 and 400 synapses
+    assert (small.auto_threads(1), large.auto_threads(1), small.auto_threads(8)) == (1, 3, 3)
+    thread_calls.clear()
+    large.run({"in": spikes_in(20, 1)}, time=50)
+    assert thread_calls == [3, 1]
+
+
 @pytest.mark.parametrize("setting", [0, -1, 1.5, "many", True])
 def test_a_wrong_setting_is_refused_saying_what_is_accepted(plugins, setting):
     with pytest.raises(ValueError, match=r'threads must be a number of threads \(at least 1\), "auto" or None'):

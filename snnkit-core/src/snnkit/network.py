@@ -197,7 +197,7 @@ class Network(nn.Module):
         self._use_compile = compile
         self.zero_delay = bool(zero_delay)
         self.threads = threads_.check(threads)
-        self._batched_threads: int | None = None  # "auto" at batch > 1, measured once
+        self._free_cores: int | None = None  # for "auto", measured once
         self.input_layer: str | None = None
         self.output_layer: str | None = None
         self._plan: _Plan | None = None
@@ -428,11 +428,21 @@ class Network(nn.Module):
         """The torch threads a run at batch size ``batch`` uses (see ``threads``), None for torch's own."""
         if self.threads is None or self.device.type != "cpu":
             return None
-        if self.threads != threads_.AUTO or batch == 1:
-            return threads_.choose(self.threads, batch)
-        if self._batched_threads is None:
-            self._batched_threads = threads_.choose(self.threads, batch)
-        return self._batched_threads
+        if self.threads != threads_.AUTO:
+            return int(self.threads)
+        return self.auto_threads(batch)
+
+    def auto_threads(self, batch: int) -> int:
+        """What ``threads="auto"`` picks at batch size ``batch``: one thread for a batch of one in a
+        network whose connections are all under :data:`snnkit.threads.LARGE` synapses, else the
+        cores other processes leave free (measured at the first such run)."""
+        weights = [getattr(c, "weight", None) for c in self.connections.values()]
+        large = any(isinstance(w, Tensor) and w.numel() >= threads_.LARGE for w in weights)
+        if batch == 1 and not large:
+            return 1
+        if self._free_cores is None:
+            self._free_cores = threads_.free_cores()
+        return self._free_cores
 
     def differentiable(self, inputs: Mapping[str, Tensor] | None = None) -> bool:
         """Whether a run now would be differentiable: autograd is on and a learnable tensor of the

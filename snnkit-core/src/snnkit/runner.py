@@ -299,6 +299,8 @@ def run_experiment(
             recorded = found["threads"]
             torch.set_num_threads(int(recorded) if recorded else default_threads())
         network, pipeline, recorder, context = prepare_run(experiment, plugins)
+        if resume is None and world_size == 1 and run["threads"] == "auto":  # large networks take the free cores
+            torch.set_num_threads(network.auto_threads(run["batch_size"]))
         network.threads = None  # the run's own setting, chosen above, holds for every step
         units = 0
         if resume is None:

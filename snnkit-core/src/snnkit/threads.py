@@ -33,12 +33,25 @@ def choose(setting: int | str, batch_size: int) -> int:
         return setting
     if batch_size == 1:
         return 1
+    return free_cores()
+
+
+def free_cores() -> int:
+    """The cores other processes leave free now (at least one), measured over 0.1 s at most once
+    every :data:`REMEASURE` seconds."""
     global _measured
     now = time.monotonic()
     if _measured is None or now - _measured[0] > REMEASURE:
         _measured = (now, busy_cores())
     cores = os.cpu_count() or 1
     return max(1, min(cores, round(cores - _measured[1])))
+
+
+#: Synapses in one connection from which "auto" gives a batch-1 network the free cores too: its
+#: step's own work then outweighs the thread barriers (``benchmarks/threads.py``: pair STDP on
+#: 4000 x 4000, 1000 steps, 2.44 s on one idle thread, 1.51 s on two; 2.24 s and 15.5 s beside a
+#: busy process).
+LARGE = 2_000_000
 
 
 #: Seconds a measurement of the load stands for "auto" (networks built one after another share it).
