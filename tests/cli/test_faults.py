@@ -132,9 +132,8 @@ def test_double_ctrl_c_then_resume_equals_an_uninterrupted_run(tmp_path, referen
 
 def test_a_second_writer_is_refused_and_the_first_run_goes_on(entry_point_plugins, tmp_path, reference):
     path = tmp_path / "busy.h5"
-    process = start(path, 60)
+    process = start(path, 40, LONG)  # 0.1 s a sample: it is still writing while the others try
     wait_for_units(path, 2)
-    os.kill(process.pid, signal.SIGSTOP)  # paused while the others try: on a fast machine it could end first
     assert rec.open(path).writer["pid"] == process.pid
     with pytest.raises(OutputError, match=f"being written by process {process.pid}"):
         run_experiment(experiment(entry_point_plugins, path, 60), entry_point_plugins, resume=path)
@@ -142,11 +141,10 @@ def test_a_second_writer_is_refused_and_the_first_run_goes_on(entry_point_plugin
         run_experiment(experiment(entry_point_plugins, path, 60), entry_point_plugins, force=True)
     second = CliRunner().invoke(cli, ["run", "--resume", str(path)], obj=entry_point_plugins)
     assert second.exit_code == 2 and f"process {process.pid}" in second.output
-    os.kill(process.pid, signal.SIGCONT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
     assert rec.open(path).writer is None and not (tmp_path / "busy.h5.lock").exists()
-    assert_same_recording(path, reference(60))
+    assert_same_recording(path, reference(40, LONG), LONG)
 
 
 # -- 3. never overwrite -----------------------------------------------------------------------------
@@ -285,21 +283,19 @@ time.sleep(600)
 
 def test_a_reader_holding_the_file_open_does_not_stop_the_run(tmp_path, reference):
     path = tmp_path / "read.h5"
-    process = start(path, 60)
+    process = start(path, 40, LONG)  # 0.1 s a sample: the reader opens the file while the run goes on
     wait_for_units(path, 2)
-    os.kill(process.pid, signal.SIGSTOP)  # the reader opens the file while the run is still going
     hold = HOLD.format(path=str(path))  # like HDFView or a notebook: open, and never close
     holder = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "open"
-        os.kill(process.pid, signal.SIGCONT)
         _, err = process.communicate(timeout=300)
         assert process.returncode == 0, err
         assert "held open by another program" in err
     finally:
         holder.kill()
         holder.wait()
-    assert_same_recording(path, reference(60))
+    assert_same_recording(path, reference(40, LONG), LONG)
 
 
 # -- 6. kill -9: a dead run is told from a live one, and resumes ------------------------------------
@@ -307,9 +303,8 @@ def test_a_reader_holding_the_file_open_does_not_stop_the_run(tmp_path, referenc
 
 def test_a_killed_run_is_reported_dead_and_resumes(entry_point_plugins, tmp_path, reference):
     path = tmp_path / "killed.h5"
-    process = start(path, 60)
-    wait_for_units(path, 25)
-    os.kill(process.pid, signal.SIGSTOP)  # paused, still alive: the 35 units left would take a few tenths of a second
+    process = start(path, 40, LONG)  # 0.1 s a sample: still running while inspect looks
+    wait_for_units(path, 10)
     runner = CliRunner()
     live = runner.invoke(cli, ["inspect", str(path)], obj=entry_point_plugins)
     assert f"being written now by process {process.pid}" in live.output
@@ -319,10 +314,10 @@ def test_a_killed_run_is_reported_dead_and_resumes(entry_point_plugins, tmp_path
     assert "status running" in dead.output and "not running: the process writing it died" in dead.output
     assert f"snnkit run --resume {path}" in dead.output
     with pytest.raises(ExperimentError, match="recording of 'poisson-lif-demo' \\(whose process died\\): continue"):
-        run_experiment(experiment(entry_point_plugins, path, 60), entry_point_plugins)
+        run_experiment(experiment(entry_point_plugins, path, 40, LONG), entry_point_plugins)
     resumed = resume(path)
     assert resumed.returncode == 0, resumed.stderr
-    assert_same_recording(path, reference(60))
+    assert_same_recording(path, reference(40, LONG), LONG)
 
 
 def test_a_file_holds_at_most_two_checkpoints_however_many_were_written(entry_point_plugins, tmp_path):
