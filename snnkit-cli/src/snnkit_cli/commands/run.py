@@ -25,10 +25,16 @@ INTERRUPTED = 130
 
 
 class StopFlag:
-    """Set by SIGINT/SIGTERM; the run stops at the next unit boundary. A second Ctrl-C stops at once."""
+    """Set by SIGINT/SIGTERM; the run stops at the next unit boundary. A second Ctrl-C stops at once.
+    ``first`` and ``second`` say so when each arrives."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        first: str = "stopping after this sample (Ctrl-C again to stop now)...",
+        second: str = "stopping now; the last checkpoint is kept as the resume point",
+    ) -> None:
         self.requested = False
+        self.first, self.second = first, second
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> StopFlag:
@@ -42,10 +48,10 @@ class StopFlag:
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.requested and signum == signal.SIGINT:
-            click.echo("\nstopping now; the last checkpoint is kept as the resume point", err=True)
+            click.echo(f"\n{self.second}", err=True)
             raise KeyboardInterrupt
         self.requested = True
-        click.echo("\nstopping after this sample (Ctrl-C again to stop now)...", err=True)
+        click.echo(f"\n{self.first}", err=True)
 
     def __call__(self) -> bool:
         return self.requested

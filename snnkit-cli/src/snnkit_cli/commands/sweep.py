@@ -2,47 +2,18 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import click
 
 from snnkit.plugins import PluginManager, get_plugin_manager
 from snnkit.sweeps import BACKENDS, SEARCHES, SweepInterrupted, sweep
+from snnkit_cli.commands.run import StopFlag
 
 INTERRUPTED = 130
 FAILED = 1
-
-
-class SweepStop:
-    """The first SIGINT/SIGTERM asks running trials to stop after their current unit (they
-    checkpoint it); a second Ctrl-C stops them at once, keeping their last checkpoints."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> SweepStop:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.requested and signum == signal.SIGINT:
-            click.echo("\nstopping the trials now; each keeps its last checkpoint", err=True)
-            raise KeyboardInterrupt
-        self.requested = True
-        click.echo("\nstopping: running trials checkpoint after their current unit (Ctrl-C again: at once)", err=True)
-
-    def __call__(self) -> bool:
-        return self.requested
 
 
 def _progress(quiet: bool) -> Any:
@@ -112,7 +83,8 @@ def sweep_command(
     skips finished trials and resumes interrupted ones. Ctrl-C stops the trials after their
     current unit and exits with 130. See docs/sweeps.md."""
     plugins = plugins or get_plugin_manager()
-    with SweepStop() as stop:
+    first = "stopping: running trials checkpoint after their current unit (Ctrl-C again: at once)"
+    with StopFlag(first, "stopping the trials now; each keeps its last checkpoint") as stop:
         try:
             results = sweep(
                 experiment,
