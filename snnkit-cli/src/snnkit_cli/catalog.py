@@ -88,7 +88,7 @@ def load(key: str) -> dict[str, Any] | None:
     """The listing stored under ``key``, or None when there is none (or it cannot be read)."""
     try:
         data = json.loads(_path(key).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):
         return None
     return data if isinstance(data, dict) and data.get("format") == FORMAT else None
 
@@ -105,7 +105,7 @@ def save(key: str, data: dict[str, Any]) -> None:
         stored = sorted(folder.glob("plugins-*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
         for old in stored[KEEP:]:  # each edit of a plugin makes a new one
             old.unlink(missing_ok=True)
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to find
         pass
 
 

@@ -21,8 +21,11 @@ def main() -> None:
     if args in ([], ["--help"]) or args[:1] == ["plugins"]:
         from snnkit_cli import catalog
 
-        key = catalog.fingerprint()
-        data = catalog.load(key)
+        try:
+            key = catalog.fingerprint()
+            data = catalog.load(key)
+        except Exception:  # the catalog only saves time: without it, the plugins load as before
+            key = data = None
         if data is not None and _answer(data, args):
             return
     from snnkit_cli.main import main as run_cli
