@@ -293,3 +293,17 @@ def test_an_unguarded_script_on_the_local_backend_is_told_what_to_do(experiment,
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
     assert 'must do so under `if __name__ == "__main__":`' in result.stderr.splitlines()[-1]
+
+
+def test_the_plot_draws_one_panel_per_swept_parameter_with_the_means_over_seeds(grid_sweep):
+    pytest.importorskip("matplotlib")
+    from snnkit_plugins.plots.sweep import plot_sweep
+
+    folder, _ = grid_sweep
+    results = SweepResults.load(folder)
+    figure = plot_sweep(results, "rate.output")
+    assert [ax.get_xlabel() for ax in figure.axes] == results.parameters
+    summary = [line for line in results.summary() if line["rate.output.mean"] is not None]
+    means = {line["encoder.max_rate"]: line["rate.output.mean"] for line in summary}
+    (drawn,) = [line for line in figure.axes[0].lines if line.get_marker() == "o"]  # tau_mem=20: -5 failed
+    assert list(drawn.get_xdata()) == [40.0, 80.0] and list(drawn.get_ydata()) == [means[40.0], means[80.0]]

@@ -109,60 +109,12 @@ class SweepResults:
             raise SnnkitError(f"no trial of the sweep recorded metric {metric!r}; recorded: {known}")
         return metric
 
-    def plot(self, metric: str | None = None, *, figure: Any = None) -> Any:
-        """``metric`` (default: the sweep's objective, else the first ``test_`` metric, else the
-        first one) against each swept parameter, one panel per parameter: the mean over seeds with
-        their standard deviation as error bars, one line per setting of the other parameters.
-        Returns the matplotlib figure."""
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise SnnkitError("plotting a sweep needs matplotlib: pip install 'snnkit-plugins[plot]'") from None
-        metric = self.pick(metric)
-        summary = self.summary()
-        count = max(len(self.parameters), 1)
-        if figure is None:
-            figure = plt.figure(figsize=(4.5 * count, 3.6))
-        else:
-            figure.clear()
-        axes = figure.subplots(1, count, squeeze=False)[0]
-        for ax, parameter in zip(axes, self.parameters, strict=False):
-            others = [p for p in self.parameters if p != parameter]
-            lines: dict[str, list[dict[str, Any]]] = {}
-            for line in summary:
-                if line[f"{metric}.mean"] is not None:
-                    label = ", ".join(f"{p}={line[p]}" for p in others)
-                    lines.setdefault(label, []).append(line)
-            values = sorted({line[parameter] for line in summary}, key=_order)
-            numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-            for label, points in lines.items():
-                points.sort(key=lambda line: _order(line[parameter]))
-                x = [line[parameter] if numeric else values.index(line[parameter]) for line in points]
-                y = [line[f"{metric}.mean"] for line in points]
-                err = [line[f"{metric}.std"] or 0.0 for line in points]
-                ax.errorbar(x, y, yerr=err, marker="o", capsize=4, label=label or None)
-            if not numeric:
-                ax.set_xticks(range(len(values)), [str(v) for v in values])
-            ax.set_xlabel(parameter)
-            ax.set_ylabel(metric)
-            ax.grid(alpha=0.25)
-            if len(lines) > 1:
-                ax.legend(fontsize="x-small", framealpha=0.7)
-        seeds = max((line["seeds"] for line in summary), default=0)
-        figure.suptitle(f"{metric}: mean over {seeds} seed{'s' if seeds != 1 else ''}, error bars one s.d.")
-        figure.tight_layout()
-        return figure
-
 
 def _std(values: list[float]) -> float | None:
     if len(values) < 2:
         return None
     mean = sum(values) / len(values)
     return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-
-
-def _order(value: Any) -> tuple[int, Any]:
-    return (0, value) if isinstance(value, (int, float)) and not isinstance(value, bool) else (1, str(value))
 
 
 def _cell(value: Any) -> str:

@@ -112,7 +112,9 @@ def sweep_command(
         click.echo(results.format([metric] if metric else None))
     if plot:
         name = results.pick(metric)
-        figure = results.plot(name)
+        from snnkit_plugins.plots.sweep import plot_sweep
+
+        figure = plot_sweep(results, name)
         path = results.folder / f"sweep-{name}.png"
         figure.savefig(path, dpi=100)
         click.echo(f"plot: {path}", err=True)
