@@ -83,10 +83,37 @@ def test_compiled_steps_follow_each_networks_settings(plugins):
         net.add_monitor("m", "state", target="o", variables=["s"])
         return net
 
-    first, second = make(1.0), make(100.0)
-    assert (run(first), run(second)) == (27, 0)  # 3 neurons fire at steps 1 to 9 (one-step delay)
+    first, second, third = make(1.0), make(100.0), make(0.5)
+    # 3 neurons fire at steps 1 to 9 (one-step delay); a third network once ran the second's code
+    assert (run(first), run(second), run(third)) == (27, 0, 27)
     first.layers["o"].params = LIFParameters(0.0, 0.0, 100.0, 100.0, 0.0)
     assert run(first) == 0
+    third.layers["o"].params = LIFParameters(0.0, 0.0, 200.0, 100.0, 0.0)
+    assert run(third) == 0 and run(make(2.0)) == 27
+
+
+@needs_compiler
+def test_networks_compiled_after_a_graph_break_run_their_own_steps(plugins):
+    """srm0's random draws break the compiled graph; the networks compiled after it, of the same
+    structure with other neurons, once ran the second one's code after that break."""
+    from snnkit import Network
+
+    def spikes(compile, neuron, **params):
+        net = Network(seed=3, compile=compile, plugins=plugins)
+        net.add_layer("in", "real-input", 6)
+        net.add_layer("out", neuron, 5, **params)
+        net.add_connection("in", "out", "dense", weight="uniform(0, 1)")
+        net.add_monitor("m", "state", target="out", variables=["s"])
+        with torch.no_grad():
+            net.run({"in": torch.rand(40, 2, 6, generator=torch.Generator().manual_seed(0)) * 8}, time=40)
+        return net.monitors["m"].get("s")
+
+    for neuron, params in [
+        ("srm0", {}),
+        ("if", dict(reset="subtract", v_reset=0.0, v_thresh=5.0, refractory=0.0)),
+        ("if", {}),
+    ]:
+        assert torch.equal(spikes(True, neuron, **params), spikes(False, neuron, **params)), (neuron, params)
 
 
 def test_large_connections_step_uncompiled_in_a_simulation(plugins, monkeypatch):

@@ -25,6 +25,7 @@ rules, adaptive thresholds) is frozen, since it changes tensors in place.
 from __future__ import annotations
 
 import os
+import types
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
@@ -75,6 +76,27 @@ def _without(values: dict[str, Tensor], names: Container[str]) -> dict[str, Tens
 
 #: Components' settings seen by compiled steps, each numbered (see ``Network._settings``).
 _SETTINGS: dict[tuple[Any, ...], int] = {}
+#: Per settings number, ``Network._steps`` under a code object of its own (see ``_steps_for``).
+_STEP_COPIES: dict[int, types.FunctionType] = {}
+
+
+def _steps_for(settings: int) -> types.FunctionType:
+    """``Network._steps`` with a code object of its own for each settings number.
+
+    torch.compile keeps compiled code per code object, and per graph break within it, with
+    guards; those on the components are off (they cost a tenth of a step), so networks with other
+    settings must not share a code object: a settings argument alone is not guarded in the code
+    after a graph break, where another network's steps were once found and run (an ``srm0``
+    network's random draws break the graph).
+    """
+    if settings not in _STEP_COPIES:
+        steps = Network._steps
+        name = f"_steps_{settings}"
+        code = steps.__code__.replace(co_name=name, co_qualname=f"Network.{name}")
+        _STEP_COPIES[settings] = types.FunctionType(
+            code, steps.__globals__, name, steps.__defaults__, steps.__closure__
+        )
+    return _STEP_COPIES[settings]
 
 
 def _wrong_output(result: Any, shape: tuple[int, ...], state_type: type | None) -> str:
@@ -193,7 +215,7 @@ class Network(nn.Module):
         self.state: NetworkState | None = None
         self._plugins = plugins
         self._generators: dict[torch.device, torch.Generator] = {}
-        self._compiled: Callable[..., Any] | None = None
+        self._compiled: tuple[int, Callable[..., Any]] | None = None  # settings number, compiled steps
         self._use_compile = compile
         self.zero_delay = bool(zero_delay)
         self.threads = threads_.check(threads)
@@ -525,19 +547,19 @@ class Network(nn.Module):
         ctx = Context(dt=self.dt, learning=self.training and learning, generator=self.generator(), dtype=dtype)
         plan = self._structure()
         advance = self._steps
-        settings = 0
         if self.use_compile and not self._event_driven_pays(plan):
             # torch's guards on every module attribute cost a tenth of a step, so they are off; in
-            # their place the compiled steps take a number standing for every component's settings,
-            # which torch does guard: other settings (another network, a changed parameter) compile
+            # their place every component's settings get a number, and each number its own copy
+            # of the steps' code: other settings (another network, a changed parameter) compile
             # anew instead of reusing code that baked in the old ones.
             settings = _SETTINGS.setdefault(self._settings(), len(_SETTINGS))
-            if self._compiled is None:
+            if self._compiled is None or self._compiled[0] != settings:
                 options: dict[str, str | int | bool | Callable[..., Any]] = {
                     "guard_filter_fn": torch.compiler.skip_guard_on_all_nn_modules_unsafe,
                 }
-                self._compiled = torch.compile(self._steps, dynamic=False, options=options)
-            advance = self._compiled
+                steps = types.MethodType(_steps_for(settings), self)
+                self._compiled = (settings, torch.compile(steps, dynamic=False, options=options))
+            advance = self._compiled[1]
         driven = {target for *_, target in plan.edges} | set(plan.immediate)
         silence = {
             name: torch.zeros((batch, *layer.shape), device=device, dtype=dtype)
@@ -565,7 +587,7 @@ class Network(nn.Module):
         for start in range(0, time, chunk):
             block = _Drive(*(_slice(part, start, start + chunk) for part in stepped))
             steps = min(chunk, time - start)
-            parts, recorded, _ = advance(parts, block, fixed, steps, ctx, watched, settings)
+            parts, recorded, _ = advance(parts, block, fixed, steps, ctx, watched)
             state.spikes, state.layers, state.connections, state.delays, state.rules = parts
             state.time += steps
             for monitor in self.monitors.values():
@@ -712,11 +734,9 @@ class Network(nn.Module):
         steps: int,
         ctx: Context,
         watched: tuple[tuple[str, str], ...],
-        settings: int = 0,
     ) -> tuple[StepParts, dict[tuple[str, str], Tensor], Any]:
         """Advance ``steps`` steps, fed by ``block`` (its tensors are ``[steps, ...]``) and ``fixed``
-        (the same every step). ``settings`` (unused here) tells compiled code which components'
-        settings it was compiled for.
+        (the same every step).
 
         Returns the new state's parts, per watched ``(target, variable)`` its values after each
         step (``[steps, ...]``, spikes as booleans, for the monitors), and, when compiled, the
@@ -725,8 +745,6 @@ class Network(nn.Module):
         buffers they keep compiled code from recomputing a chain of earlier steps inside each
         step's loops over the weights (twice as slow); the other parts need not be.
         """
-        if settings < 0:  # read, so that compiled code is guarded on it
-            raise ValueError(f"settings must be a non-negative number, got {settings}")
         compiling = torch.compiler.is_compiling()
         seen: dict[tuple[str, str], list[Tensor]] = {key: [] for key in watched}
         every: list[tuple[dict[str, Tensor], dict[str, Any]]] = []
