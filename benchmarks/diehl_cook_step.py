@@ -1,6 +1,6 @@
-"""Where a batch-1 step of the Diehl & Cook network spends its time.
+"""Where a step of the Diehl & Cook network spends its time.
 
-    python benchmarks/diehl_cook_step.py --n-neurons 100 [--compile]
+    python benchmarks/diehl_cook_step.py --n-neurons 100 [--compile] [--batch-size 16]
 
 Runs 250-step digits of random Poisson input (about 2 % of inputs active per step, like MNIST at
 the experiment's rates) with learning on, prints the time per step and the most frequent tensor
@@ -24,16 +24,28 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=250)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=1)
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a model parameter, e.g. reduction=sum",
+    )
     parser.add_argument("--compile", action="store_true", help="fuse each step with torch.compile")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     from snnkit_plugins.models.diehl_cook_2015 import diehl_cook_2015
 
-    net = diehl_cook_2015(n_neurons=args.n_neurons)
+    options = {
+        k: json.loads(v) if v[:1] in "[{0123456789-" else v for k, v in (o.split("=", 1) for o in args.overrides)
+    }
+    net = diehl_cook_2015(n_neurons=args.n_neurons, **options)
     net.use_compile = args.compile
     net.threads = args.threads
-    x = torch.rand(args.steps, 1, 784, generator=torch.Generator().manual_seed(0)) < 0.02
+    x = torch.rand(args.steps, args.batch_size, 784, generator=torch.Generator().manual_seed(0)) < 0.02
     net.run({"X": x}, args.steps)  # warm up
     start = time.perf_counter()
     for _ in range(args.repeat):
@@ -46,7 +58,16 @@ def main() -> None:
     ops = sorted(prof.key_averages(), key=lambda e: -e.count)
     top = {e.key: round(e.count / args.steps, 1) for e in ops[:12]}
     total = sum(e.count for e in prof.key_averages() if e.key.startswith("aten::")) / args.steps
-    print(json.dumps({"us_per_step": round(per_step * 1e6, 1), "aten_calls_per_step": round(total, 1), "top": top}))
+    print(
+        json.dumps(
+            {
+                "us_per_step": round(per_step * 1e6, 1),
+                "us_per_sample_step": round(per_step * 1e6 / args.batch_size, 1),
+                "aten_calls_per_step": round(total, 1),
+                "top": top,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -107,6 +107,58 @@ def test_weight_dependent_rule_needs_finite_bounds(plugins):
 def test_bad_reduction_suggests_the_closest(plugins):
     with pytest.raises(ValueError, match="unknown batch reduction 'means'; did you mean 'mean'"):
         plugins.build("learning_rules", "post-pre", reduction="means")
+    with pytest.raises(ValueError, match="'mean', 'sum', 'first-spiking'"):
+        plugins.build("learning_rules", "post-pre", reduction="first")
+
+
+@pytest.mark.parametrize("kind", ["post-pre", "weight-dependent", "hebbian"])
+@pytest.mark.parametrize("connection", ["dense", "sparse"])
+def test_first_spiking_reduction_learns_each_target_from_its_first_spiking_sample(plugins, kind, connection):
+    """Each target's column changes exactly as if only the sample that first made it spike ran."""
+    g = torch.Generator().manual_seed(3)
+    steps, batch, n_src, n_tgt = 40, 4, 12, 6
+    pre = torch.rand(steps, batch, n_src, generator=g) < 0.3
+    post = torch.rand(steps, batch, n_tgt, generator=g) < 0.08
+    post[:, :, 5] = False  # a target that never spikes learns nothing
+    post[10, 0, 4] = post[10, 2, 4] = True  # a tie: the lower sample index wins
+    post[:10, :, 4] = False
+
+    def conn():
+        if connection == "sparse":
+            indices = torch.cartesian_prod(torch.arange(n_src), torch.arange(n_tgt)).T
+            return plugins.build("connections", "sparse", n_src, n_tgt, indices=indices, weight=0.5, wmin=0.0, wmax=1.0)
+        return plugins.build("connections", "dense", n_src, n_tgt, weight=0.5, wmin=0.0, wmax=1.0)
+
+    def dense_weight(c):
+        return c.weight.to_dense().reshape(n_src, n_tgt) if connection == "sparse" else c.weight
+
+    rule = RULES[kind]()
+    rule.reduction = "first-spiking"
+    batched = conn()
+    apply_rule(rule, batched, pre, post)
+
+    first = torch.where(post.any(0), post.float().argmax(0), steps).to(torch.float64)  # [batch, target]
+    first = first + torch.arange(batch).unsqueeze(1) / batch  # ties go to the lower index
+    owner = first.argmin(0)
+    expected = dense_weight(conn()).clone().detach()
+    for b in range(batch):
+        alone = conn()
+        apply_rule(RULES[kind](), alone, pre[:, b : b + 1], post[:, b : b + 1])
+        mine = owner == b
+        expected[:, mine] = dense_weight(alone).detach()[:, mine]
+    assert owner[4] == 0 and (dense_weight(batched)[:, 5] == 0.5).all()
+    torch.testing.assert_close(dense_weight(batched).detach(), expected)
+
+
+def test_first_spiking_reduction_at_batch_one_is_the_sum(plugins):
+    g = torch.Generator().manual_seed(4)
+    pre, post = torch.rand(50, 1, 8, generator=g) < 0.3, torch.rand(50, 1, 5, generator=g) < 0.1
+    weights = []
+    for reduction in ("sum", "first-spiking"):
+        c = plugins.build("connections", "dense", 8, 5, weight=0.5)
+        apply_rule(PostPre(NU, reduction=reduction), c, pre, post)
+        weights.append(c.weight)
+    assert torch.equal(*weights) and not torch.equal(weights[0], torch.full((8, 5), 0.5))
 
 
 class TestPostPreContract(LearningRuleContract):

@@ -24,7 +24,8 @@ class Hebbian(PairRule):
         tc_pre: presynaptic trace time constant, 20 ms.
         tc_post: postsynaptic trace time constant, 20 ms.
         trace_additive: traces add 1 per spike instead of resetting to 1.
-        reduction: ``"mean"`` or ``"sum"`` of the updates over the batch.
+        reduction: ``"sum"``, ``"mean"`` or ``"first-spiking"`` (each target learns from one
+            sample: the first that made it spike) of the updates over the batch.
 
     >>> import torch
     >>> from snnkit_plugins.connections.dense import Dense
@@ -45,13 +46,14 @@ class Hebbian(PairRule):
         ctx: Context,
         reward: Tensor | None = None,
     ) -> PairTraces:
-        s_pre, s_post, x_pre, x_post = self.step_traces(pre, post, state, ctx.dt)
+        s_pre, s_post, traces = self.step_traces(pre, post, state, ctx.dt)
+        x_pre, x_post = traces.pre, traces.post
         k = self.scale(s_pre.shape[0])
         if self.nu_pre:
             connection.add_outer(self.nu_pre * k * s_pre, x_post)
         if self.nu_post:
             connection.add_outer(self.nu_post * k * x_pre, s_post)
-        return PairTraces(x_pre, x_post)
+        return traces
 
 
 @hookimpl

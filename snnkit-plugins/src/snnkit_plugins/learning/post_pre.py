@@ -32,7 +32,8 @@ class PostPre(PairRule):
         tc_post: postsynaptic trace time constant, 20 ms.
         trace_additive: traces add 1 per spike (all-to-all pairing) instead of resetting to 1
             (nearest-spike pairing).
-        reduction: ``"mean"`` or ``"sum"`` of the updates over the batch.
+        reduction: ``"sum"``, ``"mean"`` or ``"first-spiking"`` (each target learns from one
+            sample: the first that made it spike) of the updates over the batch.
 
     >>> import torch
     >>> from snnkit_plugins.connections.dense import Dense
@@ -54,14 +55,15 @@ class PostPre(PairRule):
         ctx: Context,
         reward: Tensor | None = None,
     ) -> PairTraces:
-        s_pre, s_post, x_pre, x_post = self.step_traces(pre, post, state, ctx.dt)
+        s_pre, s_post, traces = self.step_traces(pre, post, state, ctx.dt)
+        x_pre, x_post = traces.pre, traces.post
         k = self.scale(s_pre.shape[0])
         # Each term needs a spike: skipping silent steps keeps learning costs with the activity.
         if self.nu_pre and any_nonzero(pre.spikes):
             connection.add_outer(-self.nu_pre * k * s_pre, x_post)
         if self.nu_post and any_nonzero(post.spikes):
             connection.add_outer(self.nu_post * k * x_pre, s_post)
-        return PairTraces(x_pre, x_post)
+        return traces
 
 
 @hookimpl

@@ -30,7 +30,8 @@ class WeightDependentPostPre(PairRule):
         tc_pre: presynaptic trace time constant, 20 ms.
         tc_post: postsynaptic trace time constant, 20 ms.
         trace_additive: traces add 1 per spike instead of resetting to 1.
-        reduction: ``"mean"`` or ``"sum"`` of the updates over the batch.
+        reduction: ``"sum"``, ``"mean"`` or ``"first-spiking"`` (each target learns from one
+            sample: the first that made it spike) of the updates over the batch.
 
     >>> import torch
     >>> from snnkit_plugins.connections.dense import Dense
@@ -58,14 +59,15 @@ class WeightDependentPostPre(PairRule):
         ctx: Context,
         reward: Tensor | None = None,
     ) -> PairTraces:
-        s_pre, s_post, x_pre, x_post = self.step_traces(pre, post, state, ctx.dt)
+        s_pre, s_post, traces = self.step_traces(pre, post, state, ctx.dt)
+        x_pre, x_post = traces.pre, traces.post
         k = self.scale(s_pre.shape[0])
         wmin, wmax = connection.wmin, connection.wmax
         if self.nu_pre:
             connection.add_outer(-self.nu_pre * k * s_pre, x_post, factor=lambda w: w - wmin)
         if self.nu_post:
             connection.add_outer(self.nu_post * k * x_pre, s_post, factor=lambda w: wmax - w)
-        return PairTraces(x_pre, x_post)
+        return traces
 
 
 @hookimpl

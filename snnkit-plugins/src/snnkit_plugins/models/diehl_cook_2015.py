@@ -19,6 +19,7 @@ def diehl_cook_2015(
     tc_theta_decay: float = 1e7,
     one_spike: bool = True,
     readout: int = 0,
+    reduction: str = "first-spiking",
     dt: float = 1.0,
     seed: int = 0,
     plugins: PluginManager | None = None,
@@ -34,6 +35,10 @@ def diehl_cook_2015(
     Parameters and neuron constants follow the paper and BindsNET's ``DiehlAndCook2015``. The
     network's ``input_layer`` is ``"X"`` and its ``output_layer`` ``"Ae"``.
     Reference: P. U. Diehl and M. Cook, Front. Comput. Neurosci. 9:99 (2015).
+
+    Batches: ``reduction`` is the STDP rule's. The default ``"first-spiking"`` lets each neuron
+    learn from one digit of a batch (the first that made it spike); ``"sum"`` adds the updates
+    from all digits, which blends them and learns worse. At batch 1 the two are the same.
 
     ``readout`` > 0 adds a layer ``R`` of that many non-spiking LIF neurons (tau 1 s, threshold out
     of reach: leaky integrators of ``Ae``'s spikes, read by their membrane potential) fed by ``Ae``
@@ -58,7 +63,7 @@ def diehl_cook_2015(
         one_spike=one_spike,
     )
     net.add_layer("Ai", "lif", n_neurons, v_rest=-60.0, v_reset=-45.0, v_thresh=-40.0, tau_mem=10.0, refractory=2.0)
-    rule = plugins.build("learning_rules", "post-pre", nu=tuple(nu), reduction="sum")
+    rule = plugins.build("learning_rules", "post-pre", nu=tuple(nu), reduction=reduction)
     net.add_connection("X", "Ae", "dense", weight="uniform(0, 0.3)", wmin=0.0, wmax=1.0, norm=norm, rule=rule)
     net.add_connection("Ae", "Ai", "one-to-one", weight=exc)
     net.add_connection("Ai", "Ae", "dense", weight=-inh * (1 - torch.eye(n_neurons)))
