@@ -382,3 +382,181 @@ def test_learnable_izhikevich_parameters_get_true_gradients(plugins):
         assert grad.abs().sum() > 0, f"no gradient reached {name}"
     with pytest.raises(ValueError, match=r"cannot learn 'e'\. Learnable parameters: a, b, c, d\."):
         plugins.build("neurons", "izhikevich", 3, learnable=["e"])
+
+
+def central_differences(loss, tensor, step):
+    """``d loss / d tensor`` by central differences, element by element."""
+    numeric = torch.zeros_like(tensor)
+    for i in range(tensor.numel()):
+        with torch.no_grad():
+            tensor.view(-1)[i] += step
+            up = loss()
+            tensor.view(-1)[i] -= 2 * step
+            down = loss()
+            tensor.view(-1)[i] += step
+        numeric.view(-1)[i] = (up - down) / (2 * step)
+    return numeric
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"reset": "value", "refractory": 2.0},
+        {"reset": "subtract", "refractory": 0.0},  # what ANN-to-SNN conversion runs
+        {"reset": "subtract", "refractory": 2.0, "v_min": -0.5},
+    ],
+    ids=["value", "subtract", "subtract-refractory-bounded"],
+)
+def test_learnable_if_parameters_get_true_gradients(plugins, params):
+    """``if``'s learned ``v_reset`` and ``v_thresh`` change nothing until trained; a loss on the
+    membrane over 40 steps with spikes and resets has gradients equal to central differences (the
+    spikes stay the same under the perturbations, so the loss is smooth there): through the reset
+    to ``v_reset``, or through the amount ``v_thresh - v_reset`` that a subtraction takes off."""
+    x = torch.rand(40, 1, 4, generator=torch.Generator().manual_seed(3), dtype=torch.float64) * 0.9 - 0.2
+
+    def run(layer):
+        state, total, spikes = layer.initial_state(1, dtype=torch.float64), 0.0, []
+        for t, step in enumerate(x):
+            s, state = layer(step, state, Context(dt=1.0))
+            total = total + (1.0 + 0.02 * t) * (state.v * torch.linspace(0.5, 1.5, 4, dtype=torch.float64)).sum()
+            spikes.append(s.detach())
+        return total, torch.stack(spikes)
+
+    build = dict(v_reset=0.0, v_thresh=1.0, **params)
+    layer = plugins.build("neurons", "if", 4, learnable=["v_reset", "v_thresh"], **build).double()
+    layer.surrogate = plugins.build("surrogates", "fast-sigmoid")
+    fixed = plugins.build("neurons", "if", 4, **build).double()
+    with torch.no_grad():
+        (loss, spikes), (fixed_loss, fixed_spikes) = run(layer), run(fixed)
+    assert loss == fixed_loss and torch.equal(spikes, fixed_spikes)
+    assert spikes.sum(0).min() >= 3, "the check needs spikes and resets in every neuron"
+    tensors = dict(layer.named_parameters())
+    assert sorted(tensors) == ["v_reset", "v_thresh"] and layer.v_thresh is tensors["v_thresh"]
+    grads = torch.autograd.grad(run(layer)[0], list(tensors.values()), allow_unused=True)
+    for (name, tensor), grad in zip(tensors.items(), grads, strict=True):
+        grad = torch.zeros_like(tensor) if grad is None else grad  # a reset to a value: v_thresh acts on spikes only
+        numeric = central_differences(lambda: run(layer)[0], tensor, 1e-6)
+        torch.testing.assert_close(grad, numeric, rtol=1e-6, atol=1e-6, msg=name)
+        if name == "v_reset" or params["reset"] == "subtract":
+            assert grad.abs().min() > 0, f"no gradient reached every neuron's {name}"
+    with torch.no_grad():  # the finite differences crossed no spike
+        for sign in (1.0, -1.0):
+            layer.v_thresh.add_(sign * 1e-6)
+            assert torch.equal(run(layer)[1], spikes)
+            layer.v_thresh.sub_(sign * 1e-6)
+
+
+def test_learnable_if_threshold_gets_the_surrogate_gradient_and_unknown_names_are_refused(plugins):
+    from .neuron_helpers import assert_threshold_gets_a_surrogate_gradient
+
+    inputs = torch.full((30, 1, 3), 0.3, dtype=torch.float64)
+    assert_threshold_gets_a_surrogate_gradient(plugins, "if", inputs, v_reset=0.0, v_thresh=1.0, refractory=0.0)
+    with pytest.raises(
+        ValueError, match=r"cannot learn 'v_rest'; did you mean 'v_reset'\? Learnable parameters: v_reset, v_thresh\.$"
+    ):
+        plugins.build("neurons", "if", 3, learnable=["v_rest"])
+
+
+SRM0_LEARNABLE = ["v_rest", "v_reset", "v_thresh", "tau_mem", "rho0", "delta_u"]
+
+
+def test_learnable_srm0_parameters_get_true_gradients(plugins):
+    """Learned ``srm0`` parameters change nothing until trained (same spikes for the same seed).
+    With the generator fixed, a loss on the membrane and the escape probability over 40 steps
+    (spikes, resets, refractory periods) has gradients equal to central differences for every
+    parameter: the draws are the same in every run and no spike flips under the perturbations,
+    so the loss is smooth there; ``v_thresh``, ``rho0`` and ``delta_u`` reach it through the
+    probability alone."""
+    x = torch.rand(40, 2, 5, generator=torch.Generator().manual_seed(4), dtype=torch.float64) * 6.0
+    weights = torch.linspace(0.5, 1.5, 10, dtype=torch.float64).reshape(2, 5)
+
+    def run(layer):
+        ctx = Context(dt=1.0, generator=torch.Generator().manual_seed(11))
+        state, total, spikes = layer.initial_state(2, dtype=torch.float64), 0.0, []
+        for t, step in enumerate(x):
+            s, state = layer(step, state, ctx)
+            total = total + (1.0 + 0.02 * t) * ((state.v + 20.0 * state.probability) * weights).sum()
+            spikes.append(s.detach())
+        return total, torch.stack(spikes)
+
+    build = dict(tau_mem=10.0, refractory=2.0, v_reset=-65.0)
+    layer = plugins.build("neurons", "srm0", 5, learnable=SRM0_LEARNABLE, **build).double()
+    layer.surrogate = plugins.build("surrogates", "fast-sigmoid")
+    fixed = plugins.build("neurons", "srm0", 5, **build).double()
+    with torch.no_grad():
+        (loss, spikes), (fixed_loss, fixed_spikes) = run(layer), run(fixed)
+    assert loss == fixed_loss and torch.equal(spikes, fixed_spikes)
+    assert spikes.sum() >= 20 and spikes.sum(0).min() >= 1, "the check needs spikes and resets"
+    tensors = dict(layer.named_parameters())
+    assert sorted(tensors) == sorted(SRM0_LEARNABLE)
+    grads = torch.autograd.grad(run(layer)[0], list(tensors.values()))
+    for (name, tensor), grad in zip(tensors.items(), grads, strict=True):
+        step = 1e-6 * max(1.0, float(tensor.detach().abs().max()))
+        numeric = central_differences(lambda: run(layer)[0], tensor, step)
+        torch.testing.assert_close(grad, numeric, rtol=1e-5, atol=1e-6, msg=name)
+        assert grad.abs().min() > 0, f"no gradient reached every neuron's {name}"
+        with torch.no_grad():  # the finite differences crossed no spike
+            for sign in (1.0, -1.0):
+                tensor.add_(sign * step)
+                assert torch.equal(run(layer)[1], spikes), name
+                tensor.sub_(sign * step)
+    with pytest.raises(
+        ValueError, match=r"cannot learn 'rho'; did you mean 'rho0'\? Learnable parameters: v_rest, v_reset"
+    ):
+        plugins.build("neurons", "srm0", 5, learnable=["rho"])
+
+
+def test_srm0_spike_gradient_is_the_surrogate_at_the_drawn_threshold(plugins):
+    """A drawn spike is the membrane crossing ``theta = v_thresh + delta_u ln(-ln(1 - u) /
+    (rho0 dt))`` for its uniform draw ``u``: its gradient is the surrogate's at ``v - theta``, by
+    hand for one step; averaged over many draws it is the derivative of the firing probability
+    (the surrogate, a triangle of slope 10 integrating to 1, is narrow against ``delta_u``)."""
+    n, dt, v0 = 200_000, 0.5, -52.0
+    layer = plugins.build(
+        "neurons",
+        "srm0",
+        n,
+        v_rest=v0,
+        refractory=0.0,
+        rho0=0.75,
+        delta_u=4.0,
+        learnable=["v_thresh", "rho0", "delta_u"],
+    ).double()
+    layer.surrogate = triangle = plugins.build("surrogates", "triangle", slope=10.0)
+    x = torch.zeros(1, n, dtype=torch.float64, requires_grad=True)
+    spikes, state = layer(
+        x, layer.initial_state(1, dtype=torch.float64), Context(dt=dt, generator=torch.Generator().manual_seed(2))
+    )
+    u = torch.rand(1, n, generator=torch.Generator().manual_seed(2), dtype=torch.float64)  # the same draws
+    assert torch.equal(spikes, (u < state.probability).double())
+    log_ratio = torch.log(-torch.log1p(-u) / (0.75 * dt))
+    distance = v0 - (-50.0 + 4.0 * log_ratio)  # v - theta (mV)
+    assert torch.equal(spikes.bool(), distance > 0)
+    spikes.sum().backward()
+    slope = triangle.derivative(distance)
+    assert (slope > 0).sum() > 1000, "the check needs draws near threshold"
+    torch.testing.assert_close(x.grad, slope)
+    torch.testing.assert_close(layer.v_thresh.grad, -slope[0])
+    torch.testing.assert_close(layer.delta_u.grad, -slope[0] * log_ratio[0])
+    torch.testing.assert_close(layer.rho0.grad, slope[0] * 4.0 / 0.75)
+    rho = 0.75 * torch.exp(torch.tensor(-2.0 / 4.0, dtype=torch.float64))
+    dp_dv = torch.exp(-rho * dt) * rho * dt / 4.0  # d/dv of 1 - exp(-rho dt)
+    assert x.grad.mean().item() == pytest.approx(dp_dv.item(), rel=0.1)
+
+
+def test_srm0_spikes_are_the_drawn_ones_where_rounding_disagrees_with_the_threshold(plugins):
+    """``v >= theta`` and the draw can disagree by rounding (about 1 in 10^7 float32 draws): the
+    spike is then the draw's, with the surrogate's gradient at zero distance."""
+    from snnkit_plugins.neurons.srm0 import SRM0Parameters, sampled_spikes
+
+    p = SRM0Parameters(v_rest=-70.0, v_reset=-70.0, v_thresh=-50.0, tau_mem=10.0, refractory=0.0, rho0=1.0, delta_u=5.0)
+    v = torch.tensor([[-60.0, -40.0, -60.0, -40.0]], dtype=torch.float64, requires_grad=True)
+    draw = torch.full_like(v, 0.5)  # theta = -50 + 5 ln(ln 2) = -51.83 mV
+    fired = torch.tensor([[False, True, True, False]])  # as if rounding had flipped the last two
+    triangle = plugins.build("surrogates", "triangle", slope=0.05)
+    spikes = sampled_spikes(v, draw, fired, torch.ones_like(fired), p, 1.0, triangle)
+    assert spikes.tolist() == [[0.0, 1.0, 1.0, 0.0]]
+    spikes.sum().backward()
+    distance = v.detach() - (-50.0 + 5.0 * torch.log(torch.log(torch.tensor(2.0, dtype=torch.float64))))
+    distance[0, 2:] = 0.0
+    torch.testing.assert_close(v.grad, triangle.derivative(distance))
