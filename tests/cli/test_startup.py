@@ -1,14 +1,19 @@
-"""`snnkit`, `snnkit --help` and `snnkit plugins` answer from the plugin catalog without importing
-torch once it is stored, say the same as with the plugins loaded, and follow a changed plugin."""
+"""`snnkit`, `snnkit --help`, `snnkit COMMAND --help` and `snnkit plugins` answer from the plugin
+catalog without importing torch once it is stored, say the same as with the plugins loaded, and
+follow a changed plugin."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
+
+from snnkit_cli import entry
 
 
 def snnkit(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -88,3 +93,88 @@ def test_a_changed_plugin_is_seen_at_once(tmp_path, env):
     changed = snnkit("plugins", "--kind", "neurons", env=env)
     assert "probe-two" in changed.stdout and "probe-one" not in changed.stdout
     assert "torch" in imported(changed)  # it loaded the plugins again
+
+
+#: The loaded command line (its plugins' commands added, as `snnkit` adds them) printing the help
+#: of each command named on its command line, one after the other, each ending with its exit code.
+LOADED_HELP = """
+import sys
+from snnkit.plugins import get_plugin_manager
+from snnkit_cli.main import add_plugin_commands, cli
+
+manager = get_plugin_manager()
+add_plugin_commands(manager, cli)
+for name in sys.argv[1:]:
+    try:
+        cli.main([name, "--help"], prog_name="snnkit", obj=manager)
+    except SystemExit as exit:
+        print(f"--- exit {exit.code}", flush=True)
+"""
+
+
+def test_command_help_comes_from_the_catalog_without_torch(env):
+    # a name no command has: the loaded command line says so, as before; this stores the catalog
+    unknown = snnkit("runx", "--help", env=env)
+    assert "torch" in imported(unknown)
+    assert unknown.returncode == 2 and "Error: No such command 'runx'." in unknown.stderr
+    (stored,) = (Path(env["SNNKIT_CACHE_DIR"]) / name for name in os.listdir(env["SNNKIT_CACHE_DIR"]))
+    data = json.loads(stored.read_text())
+    for args in (["runx", "--help"], ["run", "-h"], ["run", "--help", "--json"]):  # for the loaded command line
+        assert entry._answer(data, args) is False, args
+    names = ["run", "sweep", "predict", "convert"]  # convert: a command a plugin adds
+    loaded = subprocess.run(
+        [sys.executable, "-c", LOADED_HELP, *names], capture_output=True, text=True, env=env, timeout=300
+    )
+    pages = loaded.stdout.split("--- exit 0\n")
+    assert len(pages) == len(names) + 1 and not pages[-1], loaded.stderr
+    for name, page in zip(names, pages, strict=False):
+        cached = snnkit(name, "--help", env=env)
+        assert "torch" not in imported(cached), name
+        assert printed(cached) == (0, page, []), name
+        assert page.startswith(f"Usage: snnkit {name} [OPTIONS]") and "  --help " in page
+
+
+def test_a_help_page_is_stored_only_when_click_prints_it_the_same_from_what_is_stored():
+    import click
+
+    from snnkit_cli import catalog
+
+    @click.group("tools", epilog="See docs/tools.md.")
+    @click.option("--verbose", "-v", count=True, help="Say more.")
+    def tools(verbose: int) -> None:
+        """Small tools, each a subcommand."""
+
+    @tools.command("count", deprecated="use wc")
+    @click.argument("path", help="A file to count the lines of.")
+    @click.option("--every", type=click.IntRange(1), default=10, show_default=True, help="Report every N lines.")
+    def count(path: str, every: int) -> None:
+        """Count PATH's lines."""
+
+    @tools.command("hidden", hidden=True)
+    def hidden() -> None:
+        """Not listed."""
+
+    class Framed(click.Command):
+        def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+            formatter.write(f"== {self.name} ==\n")
+
+    group = click.Group("snnkit", commands=[tools, count, Framed("framed", help="Framed help.")])
+    for name, command in group.commands.items():
+        page = catalog.help_page(group, name, command)
+        if isinstance(command, Framed):  # formats its own help: loaded to print it
+            assert page is None
+            continue
+        stored = catalog.stand_in(name, page)
+        for width in (45, 79, 120):
+            parent = click.Context(group, info_name="snnkit")
+            real = click.Context(command, info_name=name, parent=parent, terminal_width=width)
+            again = click.Context(stored, info_name=name, parent=parent, terminal_width=width)
+            assert stored.get_help(again) == command.get_help(real), (name, width)
+    tools_page = catalog.help_page(group, "tools", tools)
+    assert [c["name"] for c in tools_page["commands"]] == ["count", "hidden"]
+    assert tools_page["options"][0] == ["-v, --verbose", "Say more."]
+    count_page = catalog.help_page(group, "count", count)
+    assert count_page["usage"] == "[OPTIONS] PATH" and count_page["arguments"] == [
+        ["PATH", "A file to count the lines of."]
+    ]
+    assert count_page["options"][0] == ["--every INTEGER RANGE", "Report every N lines.  [default: 10; x>=1]"]

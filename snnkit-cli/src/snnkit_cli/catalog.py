@@ -1,5 +1,6 @@
 """What the installed plugins provide, kept in a file so that ``snnkit --help`` and ``snnkit plugins``
-answer in a fraction of a second: loading the plugins imports torch, which takes seconds.
+answer in a fraction of a second, and ``snnkit COMMAND --help`` too: loading the plugins imports
+torch, which takes seconds.
 
 The file is named after a fingerprint of everything the listing depends on (the Python, every folder
 on ``sys.path``, the ``snnkit`` entry points with their distributions' versions, the size and time of
@@ -16,6 +17,7 @@ import json
 import os
 import sys
 import tempfile
+from gettext import gettext
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from snnkit.registry import KINDS, Component
 
 CACHE_VARIABLE = "SNNKIT_CACHE_DIR"
 #: Raised whenever the stored fields change, so an older snnkit's file is never read.
-FORMAT = 1
+FORMAT = 2
 #: Catalogs kept (one per Python environment and state of its plugins); older ones are removed.
 KEEP = 8
 
@@ -143,9 +145,113 @@ def _json_value(value: Any) -> Any:
         return repr(value)
 
 
+#: Widths (``Context.terminal_width``) at which a stored help page must print as the command's own
+#: does before it is stored: click wraps at the terminal's width, at most ``max_content_width`` (80).
+CHECKED_WIDTHS = (40, 52, 66, 80, 200)
+
+
+def help_page(group: click.Group, name: str, command: click.Command) -> dict[str, Any] | None:
+    """What ``snnkit NAME --help`` prints, as the pieces click formats at the terminal's width
+    (:func:`stand_in` builds a command from them); None when a stand-in would not print exactly what
+    ``command`` prints at every width in :data:`CHECKED_WIDTHS` (a command that formats its own help),
+    or when it takes no help option: ``snnkit NAME --help`` then loads the plugins."""
+    try:
+        parent = group.context_class(group, info_name="snnkit", **group.context_settings)
+        ctx = command.context_class(command, info_name=name, parent=parent, **command.context_settings)
+        params = command.get_params(ctx)
+        arguments = [p for p in params if isinstance(p, click.Argument)]
+        page = {
+            "usage": " ".join(command.collect_usage_pieces(ctx)),
+            "help": command.help,
+            "epilog": command.epilog,
+            "deprecated": command.deprecated,
+            "arguments": [p.get_help_record(ctx) for p in arguments] if any(p.help for p in arguments) else None,
+            "options": [r for p in params if not isinstance(p, click.Argument) and (r := p.get_help_record(ctx))],
+            "help_names": command.get_help_option_names(ctx) if command.add_help_option else [],
+            "settings": {
+                k: getattr(ctx, k)
+                for k in ("terminal_width", "max_content_width", "color")
+                if getattr(ctx, k) is not None
+            },
+            "commands": None,
+        }
+        if isinstance(command, click.Group):
+            subcommands = [(n, command.get_command(ctx, n)) for n in command.list_commands(ctx)]
+            page["commands"] = [
+                {"name": n, "help": c.help, "short_help": c.short_help, "hidden": c.hidden, "deprecated": c.deprecated}
+                for n, c in subcommands
+                if c is not None
+            ]
+        page = json.loads(json.dumps(page))  # as it will be read back
+        if not page["help_names"]:
+            return None
+        for width in CHECKED_WIDTHS:
+            settings = {**command.context_settings, "terminal_width": width}
+            real = command.context_class(command, info_name=name, parent=parent, **settings)
+            stored = stand_in(name, page)
+            as_read = {**page["settings"], "terminal_width": width}  # as entry.py will make it
+            again = stored.context_class(stored, info_name=name, parent=parent, **as_read)
+            if stored.get_help(again) != command.get_help(real):
+                return None
+        return page
+    except Exception:  # whatever a plugin's command does, its help is then printed by loading it
+        return None
+
+
+class _Stored(click.Command):
+    """Prints a help page that :func:`help_page` stored, through click's own formatting."""
+
+    page: dict[str, Any]
+
+    def get_help_option_names(self, ctx: click.Context) -> list[str]:
+        return list(self.page["help_names"])
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, self.page["usage"])
+
+    def format_arguments(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if self.page["arguments"] is not None:
+            with formatter.section(gettext("Positional arguments")):
+                formatter.write_dl([tuple(r) for r in self.page["arguments"]])
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        if self.page["options"]:
+            with formatter.section(gettext("Options")):
+                formatter.write_dl([tuple(r) for r in self.page["options"]])
+        if isinstance(self, click.Group):
+            self.format_commands(ctx, formatter)
+
+
+class _StoredGroup(_Stored, click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # in the order the group listed them
+
+
+def stand_in(name: str, page: dict[str, Any]) -> click.Command:
+    """A command that prints the help ``page`` (from :func:`help_page`) and does nothing else."""
+    kind = _Stored if page["commands"] is None else _StoredGroup
+    command = kind(
+        name, help=page["help"], epilog=page["epilog"], deprecated=page["deprecated"], context_settings=page["settings"]
+    )
+    command.page = page
+    for sub in page["commands"] or []:
+        assert isinstance(command, click.Group)
+        command.add_command(
+            click.Command(
+                sub["name"],
+                help=sub["help"],
+                short_help=sub["short_help"],
+                hidden=sub["hidden"],
+                deprecated=sub["deprecated"],
+            )
+        )
+    return command
+
+
 def build(manager: PluginManager, group: click.Group, startup_warnings: list[str]) -> dict[str, Any]:
-    """Everything ``snnkit --help`` and ``snnkit plugins`` show, from the loaded plugins and the
-    ``snnkit`` group (its commands, with the plugins' ones marked by their provider)."""
+    """Everything ``snnkit --help``, ``snnkit COMMAND --help`` and ``snnkit plugins`` show, from the
+    loaded plugins and the ``snnkit`` group (its commands, with the plugins' ones marked by their
+    provider, and each one's help page)."""
     components = [component(c) for c in manager.components()]
     conflicts = [
         {"kind": k, "name": name, "providers": [str(p) for p in providers]}
@@ -160,6 +266,7 @@ def build(manager: PluginManager, group: click.Group, startup_warnings: list[str
             "hidden": command.hidden,
             "deprecated": bool(command.deprecated),
             "provided_by": getattr(command, "snnkit_provider", None),
+            "page": help_page(group, name, command),
         }
         for name, command in sorted(group.commands.items())
     ]

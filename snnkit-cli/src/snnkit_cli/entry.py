@@ -1,7 +1,8 @@
 """The ``snnkit`` console script: exits quietly on Ctrl-C while the command line is still loading
-(importing torch takes seconds), answers ``snnkit``, ``snnkit --help`` and ``snnkit plugins``
-from the plugin catalog (:mod:`snnkit_cli.catalog`) when it is up to date, and otherwise hands
-over to :func:`snnkit_cli.main.main`."""
+(importing torch takes seconds), answers ``snnkit``, ``snnkit --help``, ``snnkit COMMAND --help``
+and ``snnkit plugins`` from the plugin catalog (:mod:`snnkit_cli.catalog`) when it is up to date,
+and otherwise hands over to :func:`snnkit_cli.main.main`. ``snnkit GROUP COMMAND --help`` (a
+plugin's group) always loads: the group's own code runs before its command's help is printed."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ def _interrupted(signum: int, frame: object) -> None:
 def main() -> None:
     signal.signal(signal.SIGINT, _interrupted)
     args = sys.argv[1:]
-    key = None
-    if args in ([], ["--help"]) or args[:1] == ["plugins"]:
+    key = data = None
+    if args in ([], ["--help"]) or args[:1] == ["plugins"] or _command_help(args):
         from snnkit_cli import catalog
 
         try:
@@ -31,7 +32,12 @@ def main() -> None:
     from snnkit_cli.main import main as run_cli
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    run_cli(key)
+    run_cli(key if data is None else None)  # a catalog that was read is up to date: not stored again
+
+
+def _command_help(args: list[str]) -> bool:
+    """Whether ``args`` asks for one command's help (``snnkit run --help``; ``-h`` where a command takes it)."""
+    return len(args) == 2 and not args[0].startswith("-") and args[1] in ("--help", "-h")
 
 
 def _answer(data: dict, args: list[str]) -> bool:
@@ -42,6 +48,11 @@ def _answer(data: dict, args: list[str]) -> bool:
     from snnkit.errors import SnnkitError
     from snnkit_cli.group import new_group
 
+    if _command_help(args):
+        stored = next((c for c in data["commands"] if c["name"] == args[0]), None)
+        page = stored and stored.get("page")
+        if page is not None and args[1] in page["help_names"]:
+            return _help_page(data, args, page)
     if args[:1] == ["plugins"]:
         from snnkit_cli.commands.plugins import plugins_command, show
 
@@ -56,6 +67,8 @@ def _answer(data: dict, args: list[str]) -> bool:
             return show(data, params["name"], params["kind"], params["as_json"])
         except SnnkitError:
             return False
+    if args not in ([], ["--help"]):
+        return False  # another command, or its help with options the catalog has not stored
     for warning in data["startup_warnings"]:
         click.echo(f"warning: {warning}", err=True)
     group = new_group()
@@ -69,5 +82,23 @@ def _answer(data: dict, args: list[str]) -> bool:
                 deprecated=command["deprecated"],
             )
         )
+    group.main(args=args, prog_name="snnkit")
+    return True
+
+
+def _help_page(data: dict, args: list[str], page: dict) -> bool:
+    """Print ``snnkit COMMAND --help`` from the help ``page`` the catalog stored for COMMAND, through
+    click at the terminal's width, as the loaded command line prints it."""
+    import click
+
+    from snnkit_cli.catalog import stand_in
+    from snnkit_cli.group import new_group
+
+    if args[0] == "plugins" and data["startup_warnings"]:
+        return False  # `snnkit plugins` leaves out some of them (it lists failures itself)
+    for warning in data["startup_warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+    group = new_group()
+    group.add_command(stand_in(args[0], page))
     group.main(args=args, prog_name="snnkit")
     return True
