@@ -62,6 +62,35 @@ def test_real_valued_input_goes_through_both_paths(plugins):
     torch.testing.assert_close(step(conn, x)[0], x @ conn.weight)
 
 
+@pytest.mark.parametrize("batch", [1, 3])
+def test_event_driven_learning_updates_equal_the_full_update(plugins, batch):
+    """500 x 300 = 150,000 synapses: add_outer visits only the rows of active sources (depression)
+    or the columns of a few active targets (potentiation), or the whole matrix when many fire.
+    Rows of spikes times a rate get the full update's weights bit for bit (one rounding per
+    weight); everything agrees with a float64 reference to float rounding."""
+    g = torch.Generator().manual_seed(4)
+    conn = plugins.build("connections", "dense", 500, 300, weight="uniform(0, 1)", generator=g)
+    pre_spikes = (torch.rand(batch, 500, generator=g) < 0.02).float()
+    x_pre, x_post = torch.rand(batch, 500, generator=g), torch.rand(batch, 300, generator=g)
+    few, many = [(torch.rand(batch, 300, generator=g) < p).float() for p in (0.01, 0.3)]
+    updates = {
+        "rows, shared value": (-1e-4 * pre_spikes, x_post),
+        "columns": (x_pre, 1e-2 * few),
+        "whole matrix": (x_pre, 1e-2 * many),
+        "rows, values differ": (x_pre * pre_spikes, x_post),
+    }
+    for name, (a, c) in updates.items():
+        before = conn.weight.detach().clone()
+        conn.add_outer(a, c)
+        after = conn.weight.detach()
+        full = before.addmm(a.T, c)
+        if batch == 1 and name in ("rows, shared value", "whole matrix"):
+            assert torch.equal(after, full), name
+        reference = before.double() + a.double().T @ c.double()
+        assert (after.double() - reference).abs().max() < 1e-6, name
+        assert not ((after != before) & ((a.T @ c) == 0)).any(), name  # no other synapse moved
+
+
 def test_weight_initialisation_by_name_is_seeded(plugins):
     def weights(spec, seed=0, **kw):
         return plugins.build(

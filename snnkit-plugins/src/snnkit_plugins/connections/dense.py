@@ -164,15 +164,19 @@ class Dense(Connection):
 
         Rows are contiguous and cheap to update; a scattered column update costs about as much
         as a pass over the whole matrix once a few percent of the columns are involved, so the
-        thresholds differ (measured on a 4000 x 4000 matrix).
+        thresholds differ (measured on a 4000 x 4000 matrix). Otherwise the whole matrix takes one
+        fused pass: a matrix product (``addmm_``, 1.2 to 1.5 times faster than ``addr_`` at
+        4000 x 4000) step by step on a CPU or for a batch, else a broadcast product, which
+        ``torch.compile`` fuses with the step's other loops over the weights.
         """
         a = pre.reshape(pre.shape[0], -1).to(self.weight.dtype)
         c = post.reshape(post.shape[0], -1).to(self.weight.dtype)
         n_source, n_target = self.weight.shape
-        if event_driven(a, self.weight.numel()):
+        stepwise = event_driven(a, self.weight.numel())
+        if stepwise:
             rows = active_indices(a)
             if rows.numel() <= 0.25 * n_source:
-                if rows.numel():
+                if rows.numel() and not self._add_shared_rows(rows, a, c, factor):
                     mask = None if self.mask is None else self.mask[rows]
                     block = outer_sum(a.index_select(1, rows), c)
                     if factor is not None:
@@ -188,13 +192,29 @@ class Dense(Connection):
                         block = block * factor(self.weight[:, cols])
                     self._add_block(block, mask, lambda u: self.weight.index_add_(1, cols, u))
                 return
-        if factor is None and self.mask is None and a.shape[0] == 1:
-            self.weight.addr_(a[0], c[0])  # rank-1 update, one streaming pass
+        if factor is None and self.mask is None and (stepwise or a.shape[0] > 1):
+            self.weight.addmm_(a.T, c)  # the batch's rank-1 updates in one streaming pass
+        elif factor is None and self.mask is None:
+            self.weight.addcmul_(a.T, c)  # the same values (one rounding per weight)
         else:
             block = a.T @ c
             if factor is not None:
                 block = block * factor(self.weight)
             self._add_block(block, self.mask, self.weight.add_)
+
+    def _add_shared_rows(self, rows: Tensor, a: Tensor, c: Tensor, factor: Callable[[Tensor], Tensor] | None) -> bool:
+        """With one sample, where the active sources' entries of ``a`` share one value (spikes
+        times a learning rate), add ``value * c`` to their rows without building the block: about
+        half the time for 60 rows of 4000, and one rounding per weight, as in the full update.
+        Returns whether it applied. (Columns gain nothing this way: an ``index_add_`` along
+        columns with ``alpha`` is slower than the block's.)"""
+        if factor is not None or self.mask is not None or a.shape[0] != 1:
+            return False
+        values = a[0].index_select(0, rows)
+        if not bool((values == values[0]).all()):
+            return False
+        self.weight.index_add_(0, rows, c[0].expand(rows.numel(), -1), alpha=values[0].item())
+        return True
 
     @staticmethod
     def _add_block(block: Tensor, mask: Tensor | None, add: Callable[[Tensor], object]) -> None:
