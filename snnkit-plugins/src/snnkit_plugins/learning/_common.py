@@ -64,7 +64,8 @@ class PairRule(LearningRule):
     spikes in the other samples change no weight. In a winner-take-all layer presented one batch
     of inputs at a time (Diehl & Cook's network) this keeps a neuron from learning a blend of
     several inputs at once, which is what makes summed batches learn worse than batch 1. At
-    batch 1 it equals ``"sum"``.
+    batch 1 it equals ``"sum"``. On convolutions a target is one output neuron (a channel at one
+    position): a shared kernel still sums what its positions learn.
     """
 
     def __init__(

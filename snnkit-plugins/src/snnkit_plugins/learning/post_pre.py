@@ -18,12 +18,13 @@ class PostPre(PairRule):
 
     For one pair with the postsynaptic spike ``d`` steps after the presynaptic one this gives
     ``nu_post exp(-d dt / tc_pre)``, and ``-nu_pre exp(-d dt / tc_post)`` when it comes ``d`` steps
-    before. Batches are reduced by ``reduction`` (``mean`` or ``sum`` over the samples of each
-    call). Works on every connection type with ``outer`` (``dense``, ``sparse``, ``one-to-one``,
-    ``conv1d``/``2d``/``3d``, ``local1d``/``2d``/``3d``); on ``dense`` an update touches only the
-    rows of active sources and the columns of active targets. Bounds, ``norm`` and weight decay
-    are the connection's and are applied after the update. Reference: Bi & Poo, J. Neurosci. 18
-    (1998); Morrison, Diesmann & Gerstner, Biol. Cybern. 98 (2008) for the trace formulation;
+    before. Batches are reduced by ``reduction``: ``mean`` or ``sum`` over the samples of each
+    call, or ``first-spiking`` (each target neuron learns from one sample: the first that made it
+    spike since the last state reset). Works on every connection type with ``outer`` (``dense``,
+    ``sparse``, ``one-to-one``, ``conv1d``/``2d``/``3d``, ``local1d``/``2d``/``3d``); on ``dense``
+    an update touches only the rows of active sources and the columns of active targets. Bounds,
+    ``norm`` and weight decay are the connection's and are applied after the update. Reference:
+    Bi & Poo, J. Neurosci. 18 (1998); Morrison, Diesmann & Gerstner, Biol. Cybern. 98 (2008) for the trace formulation;
     defaults follow BindsNET's ``PostPre``.
 
     Args:
