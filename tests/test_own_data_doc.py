@@ -2,6 +2,7 @@
 
 import re
 import runpy
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -18,7 +19,8 @@ def test_the_page_shows_the_examples_as_they_are():
 
 
 @pytest.mark.parametrize(("name", "least"), [("own_images", 0.75), ("own_tensors", 0.75), ("own_torchvision", 0.0)])
-def test_each_example_runs(name, least, capsys):
+def test_each_example_runs(name, least, capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the examples' work folders, kept for the user
     runpy.run_path(str(ROOT / "examples" / f"{name}.py"), run_name="__main__")
     accuracy = float(re.search(r"test accuracy: ([0-9.]+)", capsys.readouterr().out).group(1))
     assert least <= accuracy <= 1.0
