@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -175,9 +176,11 @@ def test_an_interrupted_sweep_run_again_resumes_and_skips_what_finished(local_ra
         found = []
         for path in trials.glob("*.json"):
             try:
-                found.append(json.loads(path.read_text())["status"])
+                record = json.loads(path.read_text())
             except (OSError, ValueError):  # being replaced
-                pass
+                continue
+            recording = record["status"] != "running" or Path(record["path"]).exists()
+            found.append(record["status"] if recording else "starting")  # stopped then: "not started"
         return found
 
     def interrupt():

@@ -236,16 +236,19 @@ def stand_in(name: str, page: dict[str, Any]) -> click.Command:
     command.page = page
     for sub in page["commands"] or []:
         assert isinstance(command, click.Group)
-        command.add_command(
-            click.Command(
-                sub["name"],
-                help=sub["help"],
-                short_help=sub["short_help"],
-                hidden=sub["hidden"],
-                deprecated=sub["deprecated"],
-            )
-        )
+        command.add_command(listed(sub))
     return command
+
+
+def listed(stored: dict[str, Any]) -> click.Command:
+    """A command that only shows itself in its group's list (name, help, hidden, deprecated)."""
+    return click.Command(
+        stored["name"],
+        help=stored["help"],
+        short_help=stored["short_help"],
+        hidden=stored["hidden"],
+        deprecated=stored["deprecated"],
+    )
 
 
 def build(manager: PluginManager, group: click.Group, startup_warnings: list[str]) -> dict[str, Any]:

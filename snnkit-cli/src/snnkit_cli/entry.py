@@ -71,17 +71,11 @@ def _answer(data: dict, args: list[str]) -> bool:
         return False  # another command, or its help with options the catalog has not stored
     for warning in data["startup_warnings"]:
         click.echo(f"warning: {warning}", err=True)
+    from snnkit_cli.catalog import listed
+
     group = new_group()
     for command in data["commands"]:
-        group.add_command(
-            click.Command(
-                command["name"],
-                help=command["help"],
-                short_help=command["short_help"],
-                hidden=command["hidden"],
-                deprecated=command["deprecated"],
-            )
-        )
+        group.add_command(listed(command))
     group.main(args=args, prog_name="snnkit")
     return True
 
