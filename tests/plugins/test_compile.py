@@ -132,3 +132,22 @@ def test_large_connections_step_uncompiled_in_a_simulation(plugins, monkeypatch)
         assert net._compiled is None  # never compiled
         results.append((net.monitors["m"].get("v"), net.connections["c"].weight.detach()))
     assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])
+
+
+@pytest.mark.slow  # compiles once, about 20 s
+@needs_compiler
+def test_growing_inhibition_compiles_and_gives_the_eager_weights(plugins):
+    """The growth rule reads each weight once per step: an update reading it twice made the
+    compiled expression double with each of the fused steps, and compiling never finished."""
+    from snnkit_plugins.models.increasing_inhibition import increasing_inhibition
+
+    inputs = torch.rand(30, 1, 16, generator=torch.Generator().manual_seed(2)) < 0.2
+    weights = []
+    for compiled in (False, True):
+        net = increasing_inhibition(n_inputs=16, n_neurons=9, inh_start=15.0, tc_grow=100.0, plugins=plugins)
+        net.use_compile = compiled
+        net.run({"X": inputs}, 30)
+        weights.append(net.connections["Y->Y"].weight)
+    torch.testing.assert_close(weights[1], weights[0])
+    start = -15.0 * increasing_inhibition(n_inputs=16, n_neurons=9, plugins=plugins).connections["Y->Y"].weight / 120.0
+    assert (weights[0] - start).abs().max() > 1.0  # 30 ms of growth at tc 100 ms moved it

@@ -80,7 +80,10 @@ class GrowingInhibition(LearningRule):
         reward: Tensor | None = None,
     ) -> Any:
         weight: Tensor = connection.weight  # type: ignore[assignment]
-        weight.add_((self.final - weight) * (ctx.dt / self.tc_grow))  # the network steps under no_grad
+        rate = ctx.dt / self.tc_grow
+        # w * (1 - rate) + final * rate, not w + (final - w) * rate: compiled steps chain this
+        # update over many steps, and an expression that reads w twice doubles with each step
+        weight.mul_(1.0 - rate).add_(self.final, alpha=rate)  # the network steps under no_grad
         return state
 
 
