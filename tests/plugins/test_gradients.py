@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from snnkit import Context, Network, Surrogate
-from snnkit.errors import NetworkError, ShapeError
+from snnkit.errors import NetworkError, ParameterError, ShapeError
 
 NORMALISED = dict(v_rest=0.0, v_reset=0.0, v_thresh=1.0)  # threshold 1 mV above rest
 
@@ -169,6 +169,18 @@ def test_learnable_lif_parameters(plugins):
     assert dict(layer.named_parameters())["tau_mem"].tolist() == [15.0] * 3
     with pytest.raises(ValueError, match="cannot learn 'tau'; did you mean 'tau_mem'"):
         plugins.build("neurons", "lif", 3, learnable=["tau"])
+
+
+def test_bad_learnable_names_say_which_layer_and_what_to_give(plugins):
+    net = Network(plugins=plugins)
+    with pytest.raises(NetworkError, match=r"^layer 'hidden' \('lif'\): cannot learn 'tau'; did you mean 'tau_mem'"):
+        net.add_layer("hidden", "lif", 3, learnable=["tau"])
+    with pytest.raises(ParameterError, match=r"parameter 'learnable' must be a list of str, got bool True"):
+        net.add_layer("hidden", "lif", 3, learnable=True)  # a connection's learnable is a bool; a layer's, names
+    net.add_layer("in", "input", (1, 6))
+    net.add_layer("out", "lif", (1, 2))
+    with pytest.raises(NetworkError, match=r"^connection 'in->out' \('conv1d'\): conv1d connection: pool must be positive"):
+        net.add_connection("in", "out", "conv1d", kernel_size=3, pool=0)
 
 
 def stack(plugins, zero_delay):

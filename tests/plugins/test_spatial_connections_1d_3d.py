@@ -434,3 +434,47 @@ def test_conv1d_round_trips_through_nir_and_the_others_are_refused(plugins):
         other.add_connection("in", "out", name, kernel_size=2)
         with pytest.raises(NIRExportError, match=rf"connection 'in->out' \('{name}'"):
             snnkit.to_nir(other)
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "target", "params", "conv", "pool"),
+    [
+        ("conv1d", (2, 11), (3, 4), {"kernel_size": 3, "pool": 2}, F.conv1d, F.max_pool1d),  # 9 -> 4: one dropped
+        ("conv2d", (1, 9, 9), (2, 2, 2), {"kernel_size": 3, "pool": 3}, F.conv2d, F.max_pool2d),
+        ("conv3d", (2, 4, 5, 5), (3, 1, 2, 1), {"kernel_size": 2, "pool": (3, 2, 4)}, F.conv3d, F.max_pool3d),
+    ],
+)
+def test_pool_max_pools_the_currents_and_passes_their_gradient(plugins, name, source, target, params, conv, pool):
+    layer = plugins.build(
+        "connections", name, source, target, weight="normal(0, 1)", bias=0.1, generator=seeded(), learnable=True, **params
+    )
+    x = torch.rand(3, *source, generator=seeded(), dtype=torch.float32).requires_grad_()
+    out, _ = layer(x, layer.initial_state(3), Context())
+    expected = pool(conv(x, layer.weight, layer.bias), layer.pool)
+    assert tuple(out.shape) == (3, *target)
+    torch.testing.assert_close(out, expected)
+    weights = torch.randn(out.shape, generator=seeded())
+    grads = torch.autograd.grad((out * weights).sum(), (x, layer.weight))
+    wanted = torch.autograd.grad((expected * weights).sum(), (x, layer.weight))
+    for got, want in zip(grads, wanted, strict=True):
+        assert got.abs().sum() > 0
+        torch.testing.assert_close(got, want)
+
+
+def test_pool_is_refused_where_it_cannot_work(plugins):
+    with pytest.raises(ShapeError, match=r"\(3, 4\)"):  # the pooled shape is the one named
+        plugins.build("connections", "conv1d", (2, 11), (3, 9), kernel_size=3, pool=2)
+    with pytest.raises(ValueError, match="pool must be positive"):
+        plugins.build("connections", "conv2d", (1, 6, 6), (1, 4, 4), kernel_size=3, pool=0)
+    net = Network(dt=1.0, seed=0, plugins=plugins)
+    net.add_layer("in", "input", (1, 10))
+    net.add_layer("out", "lif", (2, 4))
+    net.add_connection("in", "out", "conv1d", kernel_size=3, pool=2, weight=1.0, rule="post-pre")
+    with pytest.raises(ValueError, match=r"conv1d connection with pool=\(2,\) cannot learn by a local rule.*maxpool1d"):
+        net.run({"in": torch.ones(5, 1, 1, 10, dtype=torch.bool)}, time=5)
+    net = Network(dt=1.0, seed=0, plugins=plugins, zero_delay=True)
+    net.add_layer("in", "input", (1, 10))
+    net.add_layer("out", "lif", (2, 4), refractory=0.0)
+    net.add_connection("in", "out", "conv1d", kernel_size=3, pool=2)
+    with pytest.raises(NIRExportError, match="max-pools its currents"):
+        snnkit.to_nir(net)

@@ -285,7 +285,7 @@ class Network(nn.Module):
         if isinstance(neuron, str):
             if shape is None:
                 raise NetworkError(f"layer {name!r}: give its shape, e.g. add_layer({name!r}, {neuron!r}, 100)")
-            layer = self._build_by_name("neurons", neuron, as_shape(shape), **params)
+            layer = self._build_by_name("neurons", neuron, as_shape(shape), label=f"layer {name!r}", **params)
         else:
             layer = self.plugins.build("neurons", neuron, **params)
             if shape is not None and as_shape(shape) != getattr(layer, "shape", None):
@@ -328,7 +328,9 @@ class Network(nn.Module):
         name = name or f"{source}->{target}"
         self._check_new_name(name, self.connections, "connection")
         if isinstance(connection, str):
-            conn = self._build_by_name("connections", connection, src.shape, tgt.shape, **params)
+            conn = self._build_by_name(
+                "connections", connection, src.shape, tgt.shape, label=f"connection {name!r}", **params
+            )
         else:
             conn = self.plugins.build("connections", connection, **params)
         if not isinstance(conn, Connection):
@@ -1026,12 +1028,19 @@ class Network(nn.Module):
             f"monitor target {target!r} is neither a layer nor a connection{hint} Known: {', '.join(known)}."
         )
 
-    def _build_by_name(self, kind: str, name: str, *args: Any, **params: Any) -> Any:
-        """Build a component, handing it the network's seeded CPU generator if it takes one."""
+    def _build_by_name(self, kind: str, name: str, *args: Any, label: str, **params: Any) -> Any:
+        """Build a component, handing it the network's seeded CPU generator if it takes one; a plain
+        ``ValueError`` from the plugin (a bad parameter value) gets ``label`` (the layer or
+        connection) in front, so the message says where it happened."""
         component = self.plugins.get(kind, name)
         if "generator" in {p.name for p in component.parameters} and "generator" not in params:
             params["generator"] = self.generator("cpu")
-        return component.build(*args, **params)
+        try:
+            return component.build(*args, **params)
+        except ValueError as error:
+            if type(error) is not ValueError:
+                raise
+            raise NetworkError(f"{label} ({name!r}): {error}") from error
 
     def _layer_items(self) -> list[tuple[str, NeuronGroup]]:
         return [(name, cast(NeuronGroup, layer)) for name, layer in self.layers.items()]

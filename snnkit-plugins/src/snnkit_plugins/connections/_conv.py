@@ -16,6 +16,7 @@ from snnkit.init import WeightSpec, initial_weights
 from snnkit_plugins.connections._spatial import check_maps, ntuple, output_size, unfold
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+_MAXPOOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 
 
 class ConvNd(Connection):
@@ -32,6 +33,7 @@ class ConvNd(Connection):
         kernel_size: int | tuple[int, ...],
         stride: int | tuple[int, ...] = 1,
         padding: int | tuple[int, ...] = 0,
+        pool: int | tuple[int, ...] = 1,
         weight: WeightSpec = "uniform",
         wmin: float = -math.inf,
         wmax: float = math.inf,
@@ -50,6 +52,10 @@ class ConvNd(Connection):
         self.stride = ntuple(stride, self.dims, "stride")
         self.padding = ntuple(padding, self.dims, "padding")
         size = output_size(what, self.source_shape, self.kernel_size, self.stride, self.padding)
+        self.pool = ntuple(pool, self.dims, "pool")
+        if min(self.pool) < 1:
+            raise ValueError(f"{what}: pool must be positive (1: no pooling), got {pool!r}")
+        size = tuple(s // p for s, p in zip(size, self.pool, strict=True))
         channels, filters = self.source_shape[0], self.target_shape[0]
         check_maps(what, self.source_shape, self.target_shape, (filters, *size))
         shape = (filters, channels, *self.kernel_size)
@@ -67,7 +73,23 @@ class ConvNd(Connection):
 
     def forward(self, spikes: Tensor, state: NoState, ctx: Context) -> tuple[Tensor, NoState]:
         x = spikes.to(self.weight.dtype)
-        return _CONV[self.dims](x, self.weight, self.bias, stride=self.stride, padding=self.padding), state
+        out = _CONV[self.dims](x, self.weight, self.bias, stride=self.stride, padding=self.padding)
+        return (_MAXPOOL[self.dims](out, self.pool) if self.pooled else out), state
+
+    @property
+    def pooled(self) -> bool:
+        """Whether the currents are max-pooled (``pool`` above 1 along some axis)."""
+        return max(self.pool) > 1
+
+    def check_unpooled(self, what: str) -> None:
+        """Refuse what needs each target neuron's own kernel location: local learning rules and
+        export to NIR (which has no max pooling of currents)."""
+        if self.pooled:
+            raise ValueError(
+                f"conv{self.dims}d connection with pool={self.pool} cannot {what}: the pooled currents "
+                f"do not say which location each came from; use pool=1 and a maxpool{self.dims}d "
+                "connection into a layer of its own"
+            )
 
     def unfold(self, x: Tensor) -> Tensor:
         """Source activity ``[batch, source size]`` to patches ``[batch, channels*prod(kernel), locations]``."""
@@ -75,10 +97,12 @@ class ConvNd(Connection):
         return unfold(x, self.kernel_size, self.stride, self.padding)
 
     def outer(self, pre: Tensor, post: Tensor) -> Tensor:
+        self.check_unpooled("learn by a local rule")
         maps = post.reshape(post.shape[0], self.target_shape[0], -1).to(self.weight.dtype)
         return torch.einsum("bkl,bfl->bfk", self.unfold(pre), maps).reshape(pre.shape[0], *self.weight.shape)
 
     def add_outer(self, pre: Tensor, post: Tensor, factor: Callable[[Tensor], Tensor] | None = None) -> None:
+        self.check_unpooled("learn by a local rule")
         maps = post.reshape(post.shape[0], self.target_shape[0], -1).to(self.weight.dtype)
         update = torch.einsum("bkl,bfl->fk", self.unfold(pre), maps).reshape(self.weight.shape)
         self.weight.add_(update if factor is None else update * factor(self.weight))

@@ -25,6 +25,11 @@ class Conv1d(ConvNd):
         kernel_size: kernel length, an int (or a 1-tuple).
         stride: stride, 1 by default.
         padding: zero padding at each end, 0 by default.
+        pool: max-pool the currents over windows of this size (stride the same, remainders
+            dropped) before they reach the target, which is then that much smaller; 1 (the
+            default) for none. The usual layout of gradient-trained convolutional networks
+            (convolve, pool, then spike); local learning rules and NIR export need ``pool=1``
+            (pool spikes with a ``maxpool1d`` connection instead).
         weight: initial weights: a tensor ``[filters, channels, k]``, a number, or a name
             (``"uniform"``, ``"uniform(low, high)"``, ``"normal(mean, std)"``, ``"constant(v)"``).
         wmin: lower weight bound (hard clamp after learning), ``-inf`` for none.
@@ -57,6 +62,9 @@ def snnkit_register_connections(registry):
 def export_nir(conn: Conv1d, ctx):
     import nir
     import numpy as np
+
+    if conn.pooled:
+        ctx.unsupported(f"it max-pools its currents (pool={conn.pool}); NIR has no such node")
 
     filters = conn.weight.shape[0]
     bias = np.zeros(filters, dtype=np.float32) if conn.bias is None else conn.bias.detach().cpu().numpy().copy()

@@ -25,6 +25,11 @@ class Conv3d(ConvNd):
         kernel_size: kernel size, an int or a triple.
         stride: stride, 1 by default.
         padding: zero padding, 0 by default.
+        pool: max-pool the currents over windows of this size (stride the same, remainders
+            dropped) before they reach the target, which is then that much smaller; 1 (the
+            default) for none. The usual layout of gradient-trained convolutional networks
+            (convolve, pool, then spike); local learning rules and NIR export need ``pool=1``
+            (pool spikes with a ``maxpool3d`` connection instead).
         weight: initial weights: a tensor ``[filters, channels, kd, kh, kw]``, a number, or a name
             (``"uniform"``, ``"uniform(low, high)"``, ``"normal(mean, std)"``, ``"constant(v)"``).
         wmin: lower weight bound (hard clamp after learning), ``-inf`` for none.
