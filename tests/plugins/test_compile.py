@@ -152,3 +152,40 @@ def test_growing_inhibition_compiles_and_gives_the_eager_weights(plugins):
         weights.append(net.connections["Y->Y"].weight)
     torch.testing.assert_close(weights[1], weights[0])
     assert (weights[0] - start).abs().max() > 1.0  # 30 ms of growth at tc 100 ms moved it
+
+
+@pytest.mark.slow  # compiles four small networks, about 30 s each
+@needs_compiler
+@pytest.mark.parametrize(
+    ("connection", "source", "target", "params"),
+    [
+        ("conv1d", (2, 12), (3, 5), {"kernel_size": 3, "stride": 2}),
+        ("conv3d", (1, 4, 5, 5), (2, 3, 2, 2), {"kernel_size": (2, 3, 3), "stride": (1, 2, 2)}),
+        ("local1d", (2, 9), (2, 4), {"kernel_size": 3, "stride": 2}),
+        ("maxpool3d", (2, 4, 4, 4), (2, 2, 2, 2), {"kernel_size": 2}),
+    ],
+)
+def test_1d_and_3d_connections_compile_and_learn_as_eager(plugins, connection, source, target, params):
+    """The 1-D and 3-D topologies (issue 18) in a compiled step: same spikes and, where the
+    connection has weights, the same STDP updates as the eager step."""
+    from snnkit import Network
+
+    inputs = torch.rand(30, 2, *source, generator=torch.Generator().manual_seed(4)) < 0.3
+    results = []
+    for compiled in (False, True):
+        net = Network(dt=1.0, seed=5, compile=compiled, plugins=plugins)
+        net.add_layer("in", "input", source)
+        net.add_layer("out", "lif", target, v_thresh=-60.0, refractory=2.0)
+        rule = None if connection.startswith("maxpool") else "post-pre"
+        net.add_connection("in", "out", connection, rule=rule, **params, **({} if rule is None else {"weight": 6.0}))
+        net.add_monitor("m", "state", target="out", variables=["s", "v"])
+        net.run({"in": inputs}, 30)
+        assert (net._compiled is not None) == compiled
+        weight = getattr(net.connections["in->out"], "weight", None)
+        results.append((net.monitors["m"].get("s"), net.monitors["m"].get("v"), weight))
+    (s0, v0, w0), (s1, v1, w1) = results
+    assert s0.sum() > 5 and torch.equal(s0, s1)
+    torch.testing.assert_close(v1, v0, rtol=0, atol=1e-4)
+    if w0 is not None:
+        assert not torch.allclose(w0, torch.full_like(w0, 6.0))  # it learned
+        torch.testing.assert_close(w1, w0)
