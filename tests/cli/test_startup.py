@@ -112,6 +112,18 @@ for name in sys.argv[1:]:
 """
 
 
+def test_version_and_mistyped_commands_come_from_the_catalog_without_torch(env, tmp_path):
+    (tmp_path / "not-a-folder").write_text("")
+    no_catalog = {**env, "SNNKIT_CACHE_DIR": str(tmp_path / "not-a-folder")}  # cannot be stored: plugins load
+    assert snnkit("--help", env=env).returncode == 0  # stores the catalog
+    for args in (["--version"], ["runx"], ["runx", "--help"], ["--hlep"]):
+        cached, loaded = snnkit(*args, env=env), snnkit(*args, env=no_catalog)
+        assert "torch" not in imported(cached) and "torch" in imported(loaded), args
+        assert printed(cached) == printed(loaded), args
+    assert printed(cached)[0] == 2 and "No such option '--hlep'. Did you mean '--help'?" in printed(cached)[2][-1]
+    assert "Error: No such command 'runx'. Did you mean 'run'?" in snnkit("runx", env=env).stderr
+
+
 def test_command_help_comes_from_the_catalog_without_torch(env):
     # a name no command has: the loaded command line says so, as before; this stores the catalog
     unknown = snnkit("runx", "--help", env=env)
@@ -119,7 +131,7 @@ def test_command_help_comes_from_the_catalog_without_torch(env):
     assert unknown.returncode == 2 and "Error: No such command 'runx'." in unknown.stderr
     (stored,) = (Path(env["SNNKIT_CACHE_DIR"]) / name for name in os.listdir(env["SNNKIT_CACHE_DIR"]))
     data = json.loads(stored.read_text())
-    for args in (["runx", "--help"], ["run", "-h"], ["run", "--help", "--json"]):  # for the loaded command line
+    for args in (["run", "-h"], ["run", "--help", "--json"], ["run", "--hlep"]):  # for the loaded command line
         assert entry._answer(data, args) is False, args
     names = ["run", "sweep", "predict", "convert"]  # convert: a command a plugin adds
     loaded = subprocess.run(
