@@ -446,7 +446,15 @@ def test_conv1d_round_trips_through_nir_and_the_others_are_refused(plugins):
 )
 def test_pool_max_pools_the_currents_and_passes_their_gradient(plugins, name, source, target, params, conv, pool):
     layer = plugins.build(
-        "connections", name, source, target, weight="normal(0, 1)", bias=0.1, generator=seeded(), learnable=True, **params
+        "connections",
+        name,
+        source,
+        target,
+        weight="normal(0, 1)",
+        bias=0.1,
+        generator=seeded(),
+        learnable=True,
+        **params,
     )
     x = torch.rand(3, *source, generator=seeded(), dtype=torch.float32).requires_grad_()
     out, _ = layer(x, layer.initial_state(3), Context())

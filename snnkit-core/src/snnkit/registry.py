@@ -8,7 +8,6 @@ provided it and whether its optional dependencies are installed.
 from __future__ import annotations
 
 import importlib.util
-import collections.abc
 import inspect
 import math
 import re
@@ -372,6 +371,6 @@ def _describe(hint: Any) -> str:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(hint))
     if hint is type(None):
         return "None"
-    if typing.get_origin(hint) in (list, collections.abc.Sequence) and typing.get_args(hint):
+    if typing.get_origin(hint) in (list, Sequence) and typing.get_args(hint):
         return f"a list of {_describe(typing.get_args(hint)[0])}"  # e.g. learnable=["tau_mem"]
     return getattr(hint, "__name__", str(hint))

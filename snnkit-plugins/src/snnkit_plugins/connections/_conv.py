@@ -81,12 +81,11 @@ class ConvNd(Connection):
         """Whether the currents are max-pooled (``pool`` above 1 along some axis)."""
         return max(self.pool) > 1
 
-    def check_unpooled(self, what: str) -> None:
-        """Refuse what needs each target neuron's own kernel location: local learning rules and
-        export to NIR (which has no max pooling of currents)."""
+    def _refuse_pooled_learning(self) -> None:
+        """Local rules need each target neuron's own kernel location, which pooling hides."""
         if self.pooled:
             raise ValueError(
-                f"conv{self.dims}d connection with pool={self.pool} cannot {what}: the pooled currents "
+                f"conv{self.dims}d connection with pool={self.pool} cannot learn by a local rule: the pooled currents "
                 f"do not say which location each came from; use pool=1 and a maxpool{self.dims}d "
                 "connection into a layer of its own"
             )
@@ -97,12 +96,12 @@ class ConvNd(Connection):
         return unfold(x, self.kernel_size, self.stride, self.padding)
 
     def outer(self, pre: Tensor, post: Tensor) -> Tensor:
-        self.check_unpooled("learn by a local rule")
+        self._refuse_pooled_learning()
         maps = post.reshape(post.shape[0], self.target_shape[0], -1).to(self.weight.dtype)
         return torch.einsum("bkl,bfl->bfk", self.unfold(pre), maps).reshape(pre.shape[0], *self.weight.shape)
 
     def add_outer(self, pre: Tensor, post: Tensor, factor: Callable[[Tensor], Tensor] | None = None) -> None:
-        self.check_unpooled("learn by a local rule")
+        self._refuse_pooled_learning()
         maps = post.reshape(post.shape[0], self.target_shape[0], -1).to(self.weight.dtype)
         update = torch.einsum("bkl,bfl->fk", self.unfold(pre), maps).reshape(self.weight.shape)
         self.weight.add_(update if factor is None else update * factor(self.weight))
