@@ -100,7 +100,10 @@ def test_param_sets_a_plots_parameter_read_as_toml(entry_point_plugins, tmp_path
             "Error: plot 'voltages': unknown parameter 'neuron' (did you mean 'neurons'?)."
             " Accepted parameters: sample, neurons, last_steps.",
         ),
-        ("voltages.neurons=many", "Error: plot 'voltages': parameter 'neurons' must be int or a list of int, got str 'many'."),
+        (
+            "voltages.neurons=many",
+            "Error: plot 'voltages': parameter 'neurons' must be int or a list of int, got str 'many'.",
+        ),
         ("voltage.neurons=3", "Error: unknown plot 'voltage'; did you mean 'voltages'?"),
         ("weights.fixed=true", "plot 'weights' is not drawn here (drawn: voltages, spikes); add --plot weights"),
         ("bins=3", "no plot drawn here takes 'bins' (parameters of voltages: sample, neurons, last_steps; spikes:"),
