@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 import snnkit
 from snnkit import Context, Network
-from snnkit.errors import NIRExportError, ShapeError
+from snnkit.errors import NetworkError, NIRExportError, ShapeError
 from snnkit.testing import ConnectionContract
 from snnkit_plugins.connections._spatial import unfold_strided
 from snnkit_plugins.learning.mstdpet import MSTDPET
@@ -470,16 +470,24 @@ def test_pool_max_pools_the_currents_and_passes_their_gradient(plugins, name, so
 
 
 def test_pool_is_refused_where_it_cannot_work(plugins):
-    with pytest.raises(ShapeError, match=r"\(3, 4\)"):  # the pooled shape is the one named
-        plugins.build("connections", "conv1d", (2, 11), (3, 9), kernel_size=3, pool=2)
-    with pytest.raises(ValueError, match="pool must be positive"):
-        plugins.build("connections", "conv2d", (1, 6, 6), (1, 4, 4), kernel_size=3, pool=0)
+    with pytest.raises(ShapeError, match=r"stride, padding and pool the target: expected shape \(3, 4\)"):
+        plugins.build("connections", "conv1d", (2, 11), (3, 9), kernel_size=3, pool=2)  # the unpooled size
+    for pool in (0, -1, (2, -2, 2)):
+        with pytest.raises(ValueError, match="pool must be positive"):
+            plugins.build("connections", "conv3d", (1, 6, 6, 6), (1, 1, 1, 1), kernel_size=3, pool=pool)
+    with pytest.raises(ValueError, match=r"the pool window \(9, 9\) is larger than the convolution's output \(8, 8\)"):
+        plugins.build("connections", "conv2d", (1, 12, 12), (1, 1, 1), kernel_size=5, pool=9)
     net = Network(dt=1.0, seed=0, plugins=plugins)
     net.add_layer("in", "input", (1, 10))
     net.add_layer("out", "lif", (2, 4))
-    net.add_connection("in", "out", "conv1d", kernel_size=3, pool=2, weight=1.0, rule="post-pre")
-    with pytest.raises(ValueError, match=r"conv1d connection with pool=\(2,\) cannot learn by a local rule.*maxpool1d"):
-        net.run({"in": torch.ones(5, 1, 1, 10, dtype=torch.bool)}, time=5)
+    with pytest.raises(
+        NetworkError, match=r"'in->out' cannot take rule 'post-pre': its currents are max-pooled.*maxpool1d"
+    ):
+        net.add_connection("in", "out", "conv1d", kernel_size=3, pool=2, rule="post-pre")  # before anything runs
+    assert "in->out" not in net.connections
+    conv = plugins.build("connections", "conv1d", (1, 10), (2, 4), kernel_size=3, pool=2)
+    with pytest.raises(NetworkError, match="conv1d connection cannot learn by a local rule"):  # a rule used directly
+        conv.add_outer(torch.ones(1, 1, 10), torch.ones(1, 2, 4))
     net = Network(dt=1.0, seed=0, plugins=plugins, zero_delay=True)
     net.add_layer("in", "input", (1, 10))
     net.add_layer("out", "lif", (2, 4), refractory=0.0)

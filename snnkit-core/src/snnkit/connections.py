@@ -99,6 +99,11 @@ class Connection(nn.Module, ABC):
     def forward(self, spikes: Tensor, state: Any, ctx: Context) -> tuple[Tensor, Any]:
         """Deliver one step of source spikes: ``[batch, *source_shape]`` to ``(input, state)``."""
 
+    def local_learning_refusal(self) -> str | None:
+        """Why learning rules cannot change this connection, or ``None`` when they can.
+        ``Network.add_connection`` refuses a rule with this reason before anything runs."""
+        return None
+
     def outer(self, pre: Tensor, post: Tensor) -> Tensor:
         """Per sample, ``pre[b, i] * post[b, j]`` for every synapse ``i -> j``, laid out like ``weight``.
 

@@ -347,6 +347,9 @@ class Network(nn.Module):
                     f"connection {name!r}: rule must be a LearningRule, got {type(learning_rule).__name__}"
                 )
             learning_rule.check_layers(src, tgt)
+            refusal = conn.local_learning_refusal()
+            if refusal is not None:
+                raise NetworkError(f"connection {name!r} cannot take rule {rule!r}: {refusal}")
         self.connections[name] = conn.to(self.device)
         self.edges[name] = (source, target)
         if self.zero_delay:

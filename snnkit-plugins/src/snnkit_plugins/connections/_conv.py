@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from snnkit import Connection, Context, NoState
+from snnkit.errors import NetworkError
 from snnkit.init import WeightSpec, initial_weights
 from snnkit_plugins.connections._spatial import check_maps, ntuple, output_size, unfold
 
@@ -52,12 +53,15 @@ class ConvNd(Connection):
         self.stride = ntuple(stride, self.dims, "stride")
         self.padding = ntuple(padding, self.dims, "padding")
         size = output_size(what, self.source_shape, self.kernel_size, self.stride, self.padding)
-        self.pool = ntuple(pool, self.dims, "pool")
-        if min(self.pool) < 1:
+        if any(isinstance(p, int) and p < 1 for p in (pool if isinstance(pool, (tuple, list)) else (pool,))):
             raise ValueError(f"{what}: pool must be positive (1: no pooling), got {pool!r}")
+        self.pool = ntuple(pool, self.dims, "pool")
+        if self.pooled and min(size) >= 1 and any(s < p for s, p in zip(size, self.pool, strict=True)):
+            raise ValueError(f"{what}: the pool window {self.pool} is larger than the convolution's output {size}")
         size = tuple(s // p for s, p in zip(size, self.pool, strict=True))
         channels, filters = self.source_shape[0], self.target_shape[0]
-        check_maps(what, self.source_shape, self.target_shape, (filters, *size))
+        by = "kernel, stride, padding and pool" if self.pooled else "kernel, stride and padding"
+        check_maps(what, self.source_shape, self.target_shape, (filters, *size), by)
         shape = (filters, channels, *self.kernel_size)
         self.weight = nn.Parameter(
             initial_weights(weight, shape, wmin=wmin, wmax=wmax, generator=generator), requires_grad=learnable
@@ -81,14 +85,20 @@ class ConvNd(Connection):
         """Whether the currents are max-pooled (``pool`` above 1 along some axis)."""
         return max(self.pool) > 1
 
-    def _refuse_pooled_learning(self) -> None:
+    def local_learning_refusal(self) -> str | None:
         """Local rules need each target neuron's own kernel location, which pooling hides."""
-        if self.pooled:
-            raise ValueError(
-                f"conv{self.dims}d connection with pool={self.pool} cannot learn by a local rule: the pooled currents "
-                f"do not say which location each came from; use pool=1 and a maxpool{self.dims}d "
-                "connection into a layer of its own"
-            )
+        if not self.pooled:
+            return None
+        return (
+            f"its currents are max-pooled (pool={self.pool}), which hides the location each came from; "
+            f"use pool=1 and a maxpool{self.dims}d connection into a layer of its own"
+        )
+
+    def _refuse_pooled(self) -> None:
+        """For a rule attached outside a network, which does not ask :meth:`local_learning_refusal`."""
+        refusal = self.local_learning_refusal()
+        if refusal is not None:
+            raise NetworkError(f"conv{self.dims}d connection cannot learn by a local rule: {refusal}")
 
     def unfold(self, x: Tensor) -> Tensor:
         """Source activity ``[batch, source size]`` to patches ``[batch, channels*prod(kernel), locations]``."""
@@ -96,12 +106,12 @@ class ConvNd(Connection):
         return unfold(x, self.kernel_size, self.stride, self.padding)
 
     def outer(self, pre: Tensor, post: Tensor) -> Tensor:
-        self._refuse_pooled_learning()
+        self._refuse_pooled()
         maps = post.reshape(post.shape[0], self.target_shape[0], -1).to(self.weight.dtype)
         return torch.einsum("bkl,bfl->bfk", self.unfold(pre), maps).reshape(pre.shape[0], *self.weight.shape)
 
     def add_outer(self, pre: Tensor, post: Tensor, factor: Callable[[Tensor], Tensor] | None = None) -> None:
-        self._refuse_pooled_learning()
+        self._refuse_pooled()
         maps = post.reshape(post.shape[0], self.target_shape[0], -1).to(self.weight.dtype)
         update = torch.einsum("bkl,bfl->fk", self.unfold(pre), maps).reshape(self.weight.shape)
         self.weight.add_(update if factor is None else update * factor(self.weight))

@@ -50,12 +50,18 @@ def output_size(
     return tuple((s + 2 * p - k) // st + 1 for s, k, st, p in zip(source[1:], kernel, stride, padding, strict=True))
 
 
-def check_maps(what: str, source: tuple[int, ...], target: tuple[int, ...], expected: tuple[int, ...]) -> None:
-    """Raise a ShapeError naming the target shape the connection would produce."""
+def check_maps(
+    what: str,
+    source: tuple[int, ...],
+    target: tuple[int, ...],
+    expected: tuple[int, ...],
+    by: str = "kernel, stride and padding",
+) -> None:
+    """Raise a ShapeError naming the target shape the connection would produce (``by``: what sets it)."""
     if min(expected) < 1:
         raise ShapeError(f"{what}: the kernel does not fit the source {source}", "a kernel within the source", expected)
     if target != expected:
-        raise ShapeError(f"{what}: with this kernel, stride and padding the target", expected, target)
+        raise ShapeError(f"{what}: with this {by} the target", expected, target)
 
 
 def unfold(x: Tensor, kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...]) -> Tensor:
