@@ -28,8 +28,8 @@ class Conv3d(ConvNd):
         pool: max-pool the currents over windows of this size (stride the same, remainders
             dropped) before they reach the target, which is then that much smaller; 1 (the
             default) for none. The usual layout of gradient-trained convolutional networks
-            (convolve, pool, then spike); local learning rules and NIR export need ``pool=1``
-            (pool spikes with a ``maxpool3d`` connection instead).
+            (convolve, pool, then spike). Local learning rules need ``pool=1`` (pool spikes with
+            a ``maxpool3d`` connection into a layer of its own instead); NIR export refuses it.
         weight: initial weights: a tensor ``[filters, channels, kd, kh, kw]``, a number, or a name
             (``"uniform"``, ``"uniform(low, high)"``, ``"normal(mean, std)"``, ``"constant(v)"``).
         wmin: lower weight bound (hard clamp after learning), ``-inf`` for none.
