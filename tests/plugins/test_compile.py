@@ -142,16 +142,16 @@ def test_growing_inhibition_compiles_and_gives_the_eager_weights(plugins):
     from snnkit_plugins.models.increasing_inhibition import increasing_inhibition
 
     inputs = torch.rand(30, 1, 16, generator=torch.Generator().manual_seed(2)) < 0.2
-    weights = []
+    starts, weights = [], []
     for compiled in (False, True):
         net = increasing_inhibition(n_inputs=16, n_neurons=9, inh_start=15.0, tc_grow=100.0, plugins=plugins)
-        start = net.connections["Y->Y"].weight.detach().clone()
+        starts.append(net.connections["Y->Y"].weight.detach().clone())
         net.use_compile = compiled
         net.train(True)
         net.run({"X": inputs}, 30)
         weights.append(net.connections["Y->Y"].weight)
     torch.testing.assert_close(weights[1], weights[0])
-    assert (weights[0] - start).abs().max() > 1.0  # 30 ms of growth at tc 100 ms moved it
+    assert (weights[0] - starts[0]).abs().max() > 1.0  # 30 ms of growth at tc 100 ms moved it
 
 
 @pytest.mark.slow  # compiles four small networks, about 30 s each

@@ -179,9 +179,7 @@ def test_bad_learnable_names_say_which_layer_and_what_to_give(plugins):
         net.add_layer("hidden", "lif", 3, learnable=True)  # a connection's learnable is a bool; a layer's, names
     net.add_layer("in", "input", (1, 6))
     net.add_layer("out", "lif", (1, 2))
-    with pytest.raises(
-        NetworkError, match=r"^connection 'in->out' \('conv1d'\): conv1d connection: pool must be positive"
-    ):
+    with pytest.raises(NetworkError, match=r"^connection 'in->out' \('conv1d'\): pool must be positive"):
         net.add_connection("in", "out", "conv1d", kernel_size=3, pool=0)
 
 

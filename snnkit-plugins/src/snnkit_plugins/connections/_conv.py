@@ -53,9 +53,8 @@ class ConvNd(Connection):
         self.stride = ntuple(stride, self.dims, "stride")
         self.padding = ntuple(padding, self.dims, "padding")
         size = output_size(what, self.source_shape, self.kernel_size, self.stride, self.padding)
-        if any(isinstance(p, int) and p < 1 for p in (pool if isinstance(pool, (tuple, list)) else (pool,))):
-            raise ValueError(f"{what}: pool must be positive (1: no pooling), got {pool!r}")
-        self.pool = ntuple(pool, self.dims, "pool")
+        self.pool = ntuple(pool, self.dims, "pool", positive=True)
+        self.pooled = max(self.pool) > 1  # whether the currents are max-pooled
         if self.pooled and min(size) >= 1 and any(s < p for s, p in zip(size, self.pool, strict=True)):
             raise ValueError(f"{what}: the pool window {self.pool} is larger than the convolution's output {size}")
         size = tuple(s // p for s, p in zip(size, self.pool, strict=True))
@@ -79,11 +78,6 @@ class ConvNd(Connection):
         x = spikes.to(self.weight.dtype)
         out = _CONV[self.dims](x, self.weight, self.bias, stride=self.stride, padding=self.padding)
         return (_MAXPOOL[self.dims](out, self.pool) if self.pooled else out), state
-
-    @property
-    def pooled(self) -> bool:
-        """Whether the currents are max-pooled (``pool`` above 1 along some axis)."""
-        return max(self.pool) > 1
 
     def local_learning_refusal(self) -> str | None:
         """Local rules need each target neuron's own kernel location, which pooling hides."""

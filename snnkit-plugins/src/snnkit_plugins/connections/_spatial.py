@@ -15,11 +15,13 @@ _LETTERS = {1: "(C, L)", 2: "(C, H, W)", 3: "(C, D, H, W)"}
 _GROUP = {1: "a 1-tuple", 2: "a pair", 3: "a triple"}
 
 
-def ntuple(value: int | tuple[int, ...] | list[int], dims: int, name: str) -> tuple[int, ...]:
-    """``3`` or ``(3,) * dims`` to ``(3,) * dims``: one non-negative int per spatial dimension."""
+def ntuple(value: int | tuple[int, ...] | list[int], dims: int, name: str, positive: bool = False) -> tuple[int, ...]:
+    """``3`` or ``(3,) * dims`` to ``(3,) * dims``: one non-negative (or ``positive``) int per spatial dimension."""
     tuple_ = (value,) * dims if isinstance(value, int) else tuple(value)
-    if len(tuple_) != dims or not all(isinstance(v, int) and v >= 0 for v in tuple_):
+    if len(tuple_) != dims or not all(isinstance(v, int) for v in tuple_):
         raise ValueError(f"{name} must be an int or {_GROUP[dims]} of ints, got {value!r}")
+    if min(tuple_) < int(positive):
+        raise ValueError(f"{name} must be {'positive' if positive else 'non-negative'}, got {value!r}")
     return tuple_
 
 
