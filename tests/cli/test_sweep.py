@@ -167,9 +167,9 @@ def test_a_trial_has_the_metrics_of_snnkit_run_with_its_settings_and_the_local_b
 
 
 def test_an_interrupted_sweep_run_again_resumes_and_skips_what_finished(local_ray, experiment, tmp_path):
-    """Short trials (8 units) finish, SIGINT arrives while the long ones (24 units) run; the same
+    """Short trials (8 units) finish, SIGINT arrives while the long ones (96 units) run; the same
     command again skips the finished ones and resumes the others from their checkpoints."""
-    args = ["sweep", str(experiment), "--grid", "run.samples=8,24", "--seeds", "0,1", "--output", str(tmp_path)]
+    args = ["sweep", str(experiment), "--grid", "run.samples=8,96", "--seeds", "0,1", "--output", str(tmp_path)]
     trials = tmp_path / "trials"
 
     def statuses():
@@ -212,8 +212,8 @@ def test_an_interrupted_sweep_run_again_resumes_and_skips_what_finished(local_ra
         if row["status"] == "complete":
             assert os.stat(row["path"]).st_mtime_ns == stamps[key]  # not run again
         else:
-            assert int(recorded.checkpoint()["progress"]["index"]) == 23
-            assert recorded.metrics()["rate.output"][0].tolist() == list(range(24))
+            assert int(recorded.checkpoint()["progress"]["index"]) == 95
+            assert recorded.metrics()["rate.output"][0].tolist() == list(range(96))
     assert again.output.count("(finished before)") == 2 and again.output.count("(resumed)") == 2
 
 
