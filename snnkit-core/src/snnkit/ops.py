@@ -60,11 +60,21 @@ def spike_product(x: Tensor, weight: Tensor, event_threshold: float = 0.2, binar
     if i.numel() > event_threshold * x.numel():
         return x.to(weight.dtype) @ weight
     if x.shape[0] == 1:  # one sample: one bag, starting at 0
-        offsets = torch.zeros(1, dtype=torch.long, device=x.device)
+        offsets = _first_offset(x.device)
     else:
         offsets = torch.searchsorted(b, torch.arange(x.shape[0], device=x.device))
     values = None if binary or x.dtype == torch.bool else x[b, i].to(weight.dtype)
     return F.embedding_bag(i, weight, offsets, mode="sum", per_sample_weights=values)
+
+
+_FIRST_OFFSETS: dict[torch.device, Tensor] = {}
+
+
+def _first_offset(device: torch.device) -> Tensor:
+    """``tensor([0])`` on ``device``, made once (``embedding_bag`` only reads it)."""
+    if device not in _FIRST_OFFSETS:
+        _FIRST_OFFSETS[device] = torch.zeros(1, dtype=torch.long, device=device)
+    return _FIRST_OFFSETS[device]
 
 
 def outer_sum(a: Tensor, c: Tensor) -> Tensor:

@@ -137,7 +137,7 @@ class Dense(Connection):
 
     def forward(self, spikes: Tensor, state: Any, ctx: Context) -> tuple[Tensor, Any]:
         batch = spikes.shape[0]
-        x = spikes.reshape(batch, -1)
+        x = spikes if spikes.dim() == 2 else spikes.reshape(batch, -1)
         if self.delays is None:
             out = self.propagate(x)
         else:
@@ -146,7 +146,7 @@ class Dense(Connection):
             state = DelayLine(line)
         if self.bias is not None:
             out = out + self.bias.reshape(1, -1)
-        return out.reshape(batch, *self.target_shape), state
+        return (out if len(self.target_shape) == 1 else out.reshape(batch, *self.target_shape)), state
 
     def propagate(self, x: Tensor) -> Tensor:
         """``x @ weight`` for ``x`` ``[batch, source size]``, gathering rows when few are active."""
