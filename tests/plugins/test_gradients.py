@@ -175,7 +175,7 @@ def test_bad_learnable_names_say_which_layer_and_what_to_give(plugins):
     net = Network(plugins=plugins)
     with pytest.raises(NetworkError, match=r"^layer 'hidden' \('lif'\): cannot learn 'tau'; did you mean 'tau_mem'"):
         net.add_layer("hidden", "lif", 3, learnable=["tau"])
-    with pytest.raises(ParameterError, match=r"parameter 'learnable' must be a list of str, got bool True"):
+    with pytest.raises(ParameterError, match=r"^layer 'hidden': .*'learnable' must be a list of str, got bool True"):
         net.add_layer("hidden", "lif", 3, learnable=True)  # a connection's learnable is a bool; a layer's, names
     net.add_layer("in", "input", (1, 6))
     net.add_layer("out", "lif", (1, 2))

@@ -494,3 +494,18 @@ def test_pool_is_refused_where_it_cannot_work(plugins):
     net.add_connection("in", "out", "conv1d", kernel_size=3, pool=2)
     with pytest.raises(NIRExportError, match="max-pools its currents"):
         snnkit.to_nir(net)
+
+
+def test_printing_a_network_shows_each_window(plugins):
+    net = Network(plugins=plugins)
+    net.add_layer("in", "input", (1, 9))
+    net.add_layer("conv", "lif", (2, 4))
+    net.add_layer("local", "lif", (2, 3))
+    net.add_layer("pool", "lif", (2, 1))
+    net.add_connection("in", "conv", "conv1d", kernel_size=3, pool=2, padding=1)
+    net.add_connection("conv", "local", "local1d", kernel_size=2)
+    net.add_connection("conv", "pool", "maxpool1d", kernel_size=3)
+    printed = str(net)
+    assert "Conv1d(source_shape=(1, 9), target_shape=(2, 4), kernel_size=(3,), stride=(1,), padding=(1,), pool=(2,))" in printed
+    assert "Local1d(source_shape=(2, 4), target_shape=(2, 3), kernel_size=(2,), stride=(1,), padding=(0,))" in printed
+    assert "MaxPool1d(source_shape=(2, 4), target_shape=(2, 1), kernel_size=(3,), stride=(3,), padding=(0,))" in printed

@@ -36,7 +36,7 @@ from torch import Tensor, nn
 from snnkit import threads as threads_
 from snnkit.connections import Connection
 from snnkit.context import Activity, Context
-from snnkit.errors import NetworkError, ShapeError, closest
+from snnkit.errors import NetworkError, ParameterError, ShapeError, closest
 from snnkit.learning import LearningRule
 from snnkit.monitors import Monitor
 from snnkit.neurons import NeuronGroup, as_shape
@@ -1032,14 +1032,17 @@ class Network(nn.Module):
         )
 
     def _build_by_name(self, kind: str, name: str, *args: Any, label: str, **params: Any) -> Any:
-        """Build a component, handing it the network's seeded CPU generator if it takes one; a plain
-        ``ValueError`` from the plugin (a bad parameter value) gets ``label`` (the layer or
-        connection) in front, so the message says where it happened."""
+        """Build a component, handing it the network's seeded CPU generator if it takes one; a
+        parameter refused by its signature (``ParameterError``) or a plain ``ValueError`` from the
+        plugin (a bad value) gets ``label`` (the layer or connection) in front, so the message says
+        where it happened."""
         component = self.plugins.get(kind, name)
         if "generator" in {p.name for p in component.parameters} and "generator" not in params:
             params["generator"] = self.generator("cpu")
         try:
             return component.build(*args, **params)
+        except ParameterError as error:
+            raise ParameterError(f"{label}: {error.component}", error.problem, error.accepted) from None
         except ValueError as error:
             if type(error) is not ValueError:
                 raise

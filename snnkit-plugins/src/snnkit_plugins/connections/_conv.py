@@ -14,7 +14,7 @@ from torch import Tensor, nn
 from snnkit import Connection, Context, NoState
 from snnkit.errors import NetworkError
 from snnkit.init import WeightSpec, initial_weights
-from snnkit_plugins.connections._spatial import check_maps, ntuple, output_size, unfold
+from snnkit_plugins.connections._spatial import check_maps, ntuple, output_size, unfold, window_repr
 
 _CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 _MAXPOOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
@@ -73,6 +73,9 @@ class ConvNd(Connection):
         with torch.no_grad():
             self.constrain()
             self.renormalize()
+
+    def extra_repr(self) -> str:
+        return window_repr(self, ("kernel_size", "stride", "padding", "pool"))
 
     def forward(self, spikes: Tensor, state: NoState, ctx: Context) -> tuple[Tensor, NoState]:
         x = spikes.to(self.weight.dtype)

@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from snnkit import Connection, Context, NoState
 from snnkit.init import WeightSpec, initial_weights
-from snnkit_plugins.connections._spatial import check_maps, ntuple, output_size, unfold
+from snnkit_plugins.connections._spatial import check_maps, ntuple, output_size, unfold, window_repr
 
 
 class LocalNd(Connection):
@@ -53,6 +53,9 @@ class LocalNd(Connection):
         )
         self.constrain()
         self.renormalize()
+
+    def extra_repr(self) -> str:
+        return window_repr(self)
 
     def unfold(self, x: Tensor) -> Tensor:
         """Source activity to patches ``[batch, channels*prod(kernel), locations]``."""

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from snnkit import Connection, Context
-from snnkit_plugins.connections._spatial import check_maps, ntuple, output_size
+from snnkit_plugins.connections._spatial import check_maps, ntuple, output_size, window_repr
 
 _MAX_POOL = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}
 
@@ -51,6 +51,9 @@ class MaxPoolNd(Connection):
         size = output_size(what, self.source_shape, self.kernel_size, self.stride, self.padding)
         check_maps(what, self.source_shape, self.target_shape, (self.source_shape[0], *size))
         self.register_buffer("weight", torch.tensor(float(weight)))
+
+    def extra_repr(self) -> str:
+        return window_repr(self)
 
     def initial_state(
         self, batch_size: int, *, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32

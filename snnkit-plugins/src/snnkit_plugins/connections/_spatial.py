@@ -7,6 +7,7 @@ import math
 import torch.nn.functional as F
 from torch import Tensor
 
+from snnkit.connections import Connection
 from snnkit.errors import ShapeError
 
 #: How each number of spatial dimensions names the axes of a source, and the shape it expects.
@@ -28,6 +29,12 @@ def ntuple(value: int | tuple[int, ...] | list[int], dims: int, name: str, posit
 def pair(value: int | tuple[int, int] | list[int], name: str) -> tuple[int, int]:
     """``3`` or ``(3, 3)`` to ``(3, 3)``."""
     return ntuple(value, 2, name)  # type: ignore[return-value]
+
+
+def window_repr(conn: Connection, names: tuple[str, ...] = ("kernel_size", "stride", "padding")) -> str:
+    """The connection's shapes and window settings, for ``print(network)``."""
+    settings = ", ".join(f"{name}={getattr(conn, name)}" for name in names)
+    return f"source_shape={conn.source_shape}, target_shape={conn.target_shape}, {settings}"
 
 
 def maps_layout(dims: int) -> str:
