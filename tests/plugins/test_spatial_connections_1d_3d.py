@@ -506,6 +506,7 @@ def test_printing_a_network_shows_each_window(plugins):
     net.add_connection("conv", "local", "local1d", kernel_size=2)
     net.add_connection("conv", "pool", "maxpool1d", kernel_size=3)
     printed = str(net)
-    assert "Conv1d(source_shape=(1, 9), target_shape=(2, 4), kernel_size=(3,), stride=(1,), padding=(1,), pool=(2,))" in printed
+    conv = "Conv1d(source_shape=(1, 9), target_shape=(2, 4), kernel_size=(3,), stride=(1,), padding=(1,), pool=(2,))"
+    assert conv in printed
     assert "Local1d(source_shape=(2, 4), target_shape=(2, 3), kernel_size=(2,), stride=(1,), padding=(0,))" in printed
     assert "MaxPool1d(source_shape=(2, 4), target_shape=(2, 1), kernel_size=(3,), stride=(3,), padding=(0,))" in printed
