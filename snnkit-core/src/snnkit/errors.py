@@ -125,6 +125,10 @@ class ShapeError(SnnkitError, ValueError):
         super().__init__(f"{where}: expected shape {expected}, received {received}.")
 
 
+class LossInputError(SnnkitError, ValueError):
+    """What a loss was handed cannot be scored: not the output's variables, or labels that are not classes."""
+
+
 class NetworkError(SnnkitError, ValueError):
     """A network built or run in a way that cannot work (unknown layer, duplicate name, ...)."""
 

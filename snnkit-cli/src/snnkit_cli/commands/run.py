@@ -248,8 +248,10 @@ def run_command(
 
         def progress(done: int, total: int, metrics: Mapping[str, float]) -> None:
             if not bars:
+                # click draws no bar off a terminal, only the label once: say nothing there instead
+                hidden = quiet or not sys.stderr.isatty()
                 bar = click.progressbar(
-                    length=total, label=exp.run["name"], file=sys.stderr, hidden=quiet, show_pos=True
+                    length=total, label=exp.run["name"], file=sys.stderr, hidden=hidden, show_pos=True
                 )
                 bars.append(stack.enter_context(bar))
                 bar.item_show_func = lambda m: m

@@ -99,8 +99,8 @@ class GradientPipeline(Pipeline):
     values as a constant current into the input layer (a ``real-input`` layer: direct input, as in
     snnTorch's tutorials; the first layer's product is then computed once per sample). The output
     layer is scored by ``loss`` and the optimiser takes one step per batch. The network's
-    learnable tensors are trained: ``dense`` and ``conv2d`` connections with ``learnable = true``,
-    neuron parameters named in a layer's ``learnable``. Every spiking layer needs a surrogate
+    learnable tensors are trained: ``dense`` and ``conv1d``/``conv2d``/``conv3d`` connections with
+    ``learnable = true``, neuron parameters named in a layer's ``learnable``. Every spiking layer needs a surrogate
     gradient (``surrogate = "atan"`` in its table). Local learning rules do not run.
 
     Metrics of a training batch: ``loss``, ``accuracy`` (of the batch), ``rate.<layer>`` (mean
@@ -201,7 +201,7 @@ class GradientPipeline(Pipeline):
         if not learnable:
             raise SnnkitError(
                 "gradient training needs learnable tensors, and this network has none: give connections "
-                "learnable = true (dense, conv2d) or layers learnable = [...] (e.g. lif's tau_mem, v_thresh)"
+                "learnable = true (dense, conv1d/2d/3d) or layers learnable = [...] (e.g. lif's tau_mem, v_thresh)"
             )
         self.train_set = context.dataset
         self.test_set = context.load_dataset(train=False) if self.test_samples != 0 else None
