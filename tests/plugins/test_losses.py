@@ -81,25 +81,21 @@ def test_spike_losses_pass_gradients_to_the_spikes(plugins, name):
     assert s.grad is not None and s.grad.abs().sum() > 0
 
 
+SPIKES = torch.zeros(4, 2, 3)  # [time, batch, classes]
+
+
 @pytest.mark.parametrize(
     "output, labels, match",
     [
-        ("tensor", torch.tensor([0, 1]), r"recorded variables as a dict, e\.g\. \{'s': spikes\}"),
-        ({"v": None}, torch.tensor([0, 1]), r"reads 's'; the output has 'v'"),
-        ({"s": torch.zeros(2, 3)}, torch.tensor([0, 1]), r"'s' must be a tensor \[time, batch, classes\], got \(2,"),
-        ({"s": None}, torch.tensor([0.0, 1.0]), r"must be 2 class indices \(integers, \[batch\]\), got torch\.float"),
-        ({"s": None}, torch.tensor([0, 9]), r"a label is 9, but the output has 3 neurons, one per class \(0 to 2\)"),
-        ({"s": None}, torch.tensor([-1, 0]), r"a label is -1"),
+        (SPIKES, torch.tensor([0, 1]), r"recorded variables as a dict, e\.g\. \{'s': spikes\}"),
+        ({"v": SPIKES}, torch.tensor([0, 1]), r"reads 's'; the output has 'v'"),
+        ({"s": SPIKES[0]}, torch.tensor([0, 1]), r"'s' must be a tensor \[time, batch, classes\], got \(2,"),
+        ({"s": SPIKES}, torch.tensor([0.0, 1.0]), r"must be 2 class indices \(integers, \[batch\]\), got torch\.float"),
+        ({"s": SPIKES}, torch.tensor([0, 9]), r"a label is 9, but the output has 3 neurons, one per class \(0 to 2\)"),
+        ({"s": SPIKES}, torch.tensor([-1, 0]), r"a label is -1"),
     ],
 )
 def test_what_a_loss_cannot_score_is_named_before_torch_sees_it(plugins, output, labels, match):
-    spikes = torch.zeros(4, 2, 3)
-    if output == "tensor":
-        output = spikes
-    elif "s" in output and output["s"] is None:
-        output = {"s": spikes}
-    elif "v" in output:
-        output = {"v": spikes}
     with pytest.raises(snnkit.errors.LossInputError, match=match):
         plugins.build("losses", "rate-cross-entropy")(output, labels)
-    assert plugins.build("losses", "rate-cross-entropy")({"s": spikes}, torch.tensor([0, 2])).item() > 0
+    assert plugins.build("losses", "rate-cross-entropy")({"s": SPIKES}, torch.tensor([0, 2])).item() > 0

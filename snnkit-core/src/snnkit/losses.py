@@ -61,9 +61,9 @@ class Loss(nn.Module, ABC):
         if not isinstance(labels, Tensor) or labels.dim() != 1 or len(labels) != batch or labels.is_floating_point():
             got = f"{labels.dtype} {tuple(labels.shape)}" if isinstance(labels, Tensor) else type(labels).__name__
             raise LossInputError(f"{name}: labels must be {batch} class indices (integers, [batch]), got {got}")
-        if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= classes):
+        outside = labels[(labels < 0) | (labels >= classes)]
+        if len(outside):
             raise LossInputError(
-                f"{name}: a label is {int(labels.max()) if int(labels.max()) >= classes else int(labels.min())}, but"
-                f" the output has {classes} neurons, one per class (0 to {classes - 1}): give the output layer"
-                " as many neurons as the data has classes"
+                f"{name}: a label is {int(outside[0])}, but the output has {classes} neurons, one per class"
+                f" (0 to {classes - 1}): give the output layer as many neurons as the data has classes"
             )

@@ -32,9 +32,8 @@ def pair(value: int | tuple[int, int] | list[int], name: str) -> tuple[int, int]
 
 
 def window_repr(conn: Connection, names: tuple[str, ...] = ("kernel_size", "stride", "padding")) -> str:
-    """The connection's shapes and window settings, for ``print(network)``."""
-    settings = ", ".join(f"{name}={getattr(conn, name)}" for name in names)
-    return f"source_shape={conn.source_shape}, target_shape={conn.target_shape}, {settings}"
+    """The connection's shapes (``Connection.extra_repr``) and window settings, for ``print(network)``."""
+    return ", ".join([Connection.extra_repr(conn), *(f"{name}={getattr(conn, name)}" for name in names)])
 
 
 def maps_layout(dims: int) -> str:

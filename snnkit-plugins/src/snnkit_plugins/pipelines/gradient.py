@@ -100,8 +100,8 @@ class GradientPipeline(Pipeline):
     snnTorch's tutorials; the first layer's product is then computed once per sample). The output
     layer is scored by ``loss`` and the optimiser takes one step per batch. The network's
     learnable tensors are trained: ``dense`` and ``conv1d``/``conv2d``/``conv3d`` connections with
-    ``learnable = true``, neuron parameters named in a layer's ``learnable``. Every spiking layer needs a surrogate
-    gradient (``surrogate = "atan"`` in its table). Local learning rules do not run.
+    ``learnable = true``, neuron parameters named in a layer's ``learnable``. Every spiking layer
+    needs a surrogate gradient (``surrogate = "atan"`` in its table). Local learning rules do not run.
 
     Metrics of a training batch: ``loss``, ``accuracy`` (of the batch), ``rate.<layer>`` (mean
     rate of every spiking layer, Hz). After each epoch's test: ``test_loss`` and ``test_accuracy``.
