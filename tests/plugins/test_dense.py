@@ -148,6 +148,28 @@ def test_norm_scales_incoming_weights_per_target(plugins):
     torch.testing.assert_close(conn.weight.sum(0), torch.full((4,), 5.0))
 
 
+def test_learning_runs_flush_weights_that_shrink_below_the_smallest_normal_float(plugins):
+    # weight decay of 0.05/ms for 2000 steps scales by e^-100 = 3.7e-44: subnormal in float32,
+    # which computes as slowly as it carries nothing; the flush after the run makes them 0.
+    tiny = torch.finfo(torch.float32).tiny
+    net = Network(plugins=plugins)
+    net.add_layer("a", "input", 2)
+    net.add_layer("b", "lif", 2)
+    conn = net.add_connection("a", "b", "dense", weight=torch.tensor([[1.0, 1e30], [1.0, 1e30]]), weight_decay=0.05)
+    net.run(None, time=2000)
+    assert conn.weight[:, 0].tolist() == [0.0, 0.0]
+    assert (conn.weight[:, 1] > tiny).all()  # 1e30 * e^-100 = 3.7e-14: normal, kept
+    assert conn.weight[:, 1].tolist() == pytest.approx([1e30 * math.exp(-100.0)] * 2, rel=1e-3)
+
+
+def test_renormalize_leaves_no_subnormal_weight(plugins):
+    conn = plugins.build("connections", "dense", 3, 2, norm=1.0)
+    with torch.no_grad():
+        conn.weight.copy_(torch.tensor([[1.0, 1.0], [1e-39, 0.5], [-1e-40, 0.5]]))
+    conn.renormalize()
+    assert conn.weight.tolist() == [[1.0, 0.5], [0.0, 0.25], [0.0, 0.25]]
+
+
 def test_weight_decay_shrinks_weights_while_learning_only(plugins):
     net = Network(plugins=plugins)
     net.add_layer("a", "input", 2)

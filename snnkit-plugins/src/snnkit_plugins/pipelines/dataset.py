@@ -57,9 +57,11 @@ class DatasetPipeline(Pipeline):
     shape, or, for an encoder that takes sequences (``takes_frames``: ``events``), each of its
     frames is. If the output layer fires fewer than
     ``min_spikes`` spikes, the sample is shown again with the encoder's rate raised by
-    ``rate_increase`` Hz (at most ``max_retries`` times), as in Diehl & Cook 2015; with batches,
-    the whole batch is shown again when any of its samples fired too little. Only encoders that
-    are ``snnkit.RateEncoder`` (``poisson``) have a rate to raise; others are shown once.
+    ``rate_increase`` Hz (at most ``max_retries`` times), as in Diehl & Cook 2015. In a batch only
+    the samples that fired too little are shown again, as they would be one by one: the others get
+    no input (nor teacher) in that presentation, so that they neither fire nor learn from it
+    again, and keep the counts they had. Only encoders that are ``snnkit.RateEncoder``
+    (``poisson``) have a rate to raise; others are shown once.
 
     Every ``assign_every`` training samples the readouts (``evaluations``) are fitted on the output
     activity of the last ``window`` training samples; the running training accuracy of each is
@@ -236,18 +238,35 @@ class DatasetPipeline(Pipeline):
             layer = network.layers[self.output_layer]
             forced = self._teacher(labels, layer.size, context.time, context.dt, context.generator)
             clamp = {self.output_layer: forced.reshape(context.time, len(labels), *layer.shape)}
+        wants_sequences = any(e.needs_sequences for e in self.evaluations.values())
+        done = torch.zeros(len(data), dtype=torch.bool)  # fired enough: shown no more
         for attempt in range(self.max_retries + 1):
             present = encoder
             if attempt and isinstance(encoder, RateEncoder):
                 present = encoder.with_max_rate(encoder.max_rate + attempt * self.rate_increase)
             spikes = present(data, context.time, dt=context.dt, generator=context.generator)
+            if attempt and done.any():  # the samples that fired enough get no input (nor teacher)
+                silent = done.to(spikes.device)
+                spikes[:, silent] = 0
+                clamp = {
+                    k: v & ~done.to(v.device).reshape(1, -1, *[1] * (v.dim() - 2)) for k, v in (clamp or {}).items()
+                }
             network.reset_state()
             self.monitor.reset()
-            network.run({self.input_layer: spikes}, time=context.time, clamp=clamp)
-            counts = self.monitor.counts()
-            if not boost or counts.sum(1).min() >= self.min_spikes:
+            network.run({self.input_layer: spikes}, time=context.time, clamp=clamp or None)
+            if attempt == 0:
+                counts = self.monitor.counts()
+                sequences = self.monitor.sequences() if wants_sequences else []
+            else:  # only the samples not done were shown: they take this presentation's activity
+                counts[~done] = self.monitor.counts()[~done]
+                if wants_sequences:
+                    shown = self.monitor.sequences()
+                    sequences = [
+                        s if d else shown[i] for i, (s, d) in enumerate(zip(sequences, done.tolist(), strict=True))
+                    ]
+            done |= counts.sum(1) >= self.min_spikes
+            if not boost or done.all():
                 break
-        sequences = self.monitor.sequences() if any(e.needs_sequences for e in self.evaluations.values()) else []
         return counts, sequences
 
     def _teacher(self, labels: Tensor, size: int, time: int, dt: float, generator: torch.Generator) -> Tensor:
