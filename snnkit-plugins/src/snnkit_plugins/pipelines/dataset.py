@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import Tensor
 
-from snnkit import Monitor, Network, Pipeline, RateEncoder, hookimpl
+from snnkit import Encoder, Monitor, Network, Pipeline, RateEncoder, hookimpl
 from snnkit.errors import SnnkitError
 from snnkit.models import Evaluation
 from snnkit.pipelines import RunContext
@@ -58,9 +58,9 @@ class DatasetPipeline(Pipeline):
     frames is. If the output layer fires fewer than
     ``min_spikes`` spikes, the sample is shown again with the encoder's rate raised by
     ``rate_increase`` Hz (at most ``max_retries`` times), as in Diehl & Cook 2015. In a batch only
-    the samples that fired too little are shown again, as they would be one by one: the others get
-    no input (nor teacher) in that presentation, so that they neither fire nor learn from it
-    again, and keep the counts they had. Only encoders that are ``snnkit.RateEncoder``
+    the samples that fired too little are shown again, one at a time after the batch, as they would
+    be at batch size 1: the others neither fire nor learn from them again, and a retry costs one
+    sample's steps instead of a whole batch's. Only encoders that are ``snnkit.RateEncoder``
     (``poisson``) have a rate to raise; others are shown once.
 
     Every ``assign_every`` training samples the readouts (``evaluations``) are fitted on the output
@@ -229,7 +229,6 @@ class DatasetPipeline(Pipeline):
     ) -> tuple[Tensor, list[Tensor]]:
         encoder = context.encoder
         assert encoder is not None and self.input_layer is not None and self.output_layer is not None
-        boost = isinstance(encoder, RateEncoder) and self.max_retries > 0
         input_shape = network.layers[self.input_layer].shape
         leading = data.shape[:2] if getattr(encoder, "takes_frames", False) else data.shape[:1]  # [batch, frames]
         data = data.reshape(*leading, *input_shape).to(network.device)
@@ -238,36 +237,37 @@ class DatasetPipeline(Pipeline):
             layer = network.layers[self.output_layer]
             forced = self._teacher(labels, layer.size, context.time, context.dt, context.generator)
             clamp = {self.output_layer: forced.reshape(context.time, len(labels), *layer.shape)}
-        wants_sequences = any(e.needs_sequences for e in self.evaluations.values())
-        done = torch.zeros(len(data), dtype=torch.bool)  # fired enough: shown no more
-        for attempt in range(self.max_retries + 1):
-            present = encoder
-            if attempt and isinstance(encoder, RateEncoder):
-                present = encoder.with_max_rate(encoder.max_rate + attempt * self.rate_increase)
-            spikes = present(data, context.time, dt=context.dt, generator=context.generator)
-            if attempt and done.any():  # the samples that fired enough get no input (nor teacher)
-                silent = done.to(spikes.device)
-                spikes[:, silent] = 0
-                clamp = {
-                    k: v & ~done.to(v.device).reshape(1, -1, *[1] * (v.dim() - 2)) for k, v in (clamp or {}).items()
-                }
-            network.reset_state()
-            self.monitor.reset()
-            network.run({self.input_layer: spikes}, time=context.time, clamp=clamp or None)
-            if attempt == 0:
-                counts = self.monitor.counts()
-                sequences = self.monitor.sequences() if wants_sequences else []
-            else:  # only the samples not done were shown: they take this presentation's activity
-                counts[~done] = self.monitor.counts()[~done]
-                if wants_sequences:
-                    shown = self.monitor.sequences()
-                    sequences = [
-                        s if d else shown[i] for i, (s, d) in enumerate(zip(sequences, done.tolist(), strict=True))
-                    ]
-            done |= counts.sum(1) >= self.min_spikes
-            if not boost or done.all():
-                break
+        counts, sequences = self._show(network, encoder, data, clamp, context)
+        if isinstance(encoder, RateEncoder):  # only a rate can be raised
+            for i in (counts.sum(1) < self.min_spikes).nonzero().flatten().tolist():
+                one_clamp = None if clamp is None else {k: v[:, i : i + 1] for k, v in clamp.items()}
+                for attempt in range(1, self.max_retries + 1):
+                    raised = encoder.with_max_rate(encoder.max_rate + attempt * self.rate_increase)
+                    one_counts, one_sequences = self._show(network, raised, data[i : i + 1], one_clamp, context)
+                    counts[i] = one_counts[0]
+                    if sequences:
+                        sequences[i] = one_sequences[0]
+                    if counts[i].sum() >= self.min_spikes:
+                        break
         return counts, sequences
+
+    def _show(
+        self,
+        network: Network,
+        encoder: Encoder,
+        data: Tensor,
+        clamp: dict[str, Tensor] | None,
+        context: RunContext,
+    ) -> tuple[Tensor, list[Tensor]]:
+        """Present ``data`` once, from a reset state; the output's spike counts ``[batch, n]`` and,
+        if an evaluation needs them, firing sequences."""
+        assert self.input_layer is not None
+        spikes = encoder(data, context.time, dt=context.dt, generator=context.generator)
+        network.reset_state()
+        self.monitor.reset()
+        network.run({self.input_layer: spikes}, time=context.time, clamp=clamp)
+        wants_sequences = any(e.needs_sequences for e in self.evaluations.values())
+        return self.monitor.counts(), self.monitor.sequences() if wants_sequences else []
 
     def _teacher(self, labels: Tensor, size: int, time: int, dt: float, generator: torch.Generator) -> Tensor:
         """Supervision: ``[time, batch, size]``, true where an output neuron is forced to spike.
