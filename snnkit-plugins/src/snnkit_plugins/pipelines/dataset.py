@@ -58,10 +58,10 @@ class DatasetPipeline(Pipeline):
     frames is. If the output layer fires fewer than
     ``min_spikes`` spikes, the sample is shown again with the encoder's rate raised by
     ``rate_increase`` Hz (at most ``max_retries`` times), as in Diehl & Cook 2015. In a batch only
-    the samples that fired too little are shown again, one at a time after the batch, as they would
-    be at batch size 1: the others neither fire nor learn from them again, and a retry costs one
-    sample's steps instead of a whole batch's. Only encoders that are ``snnkit.RateEncoder``
-    (``poisson``) have a rate to raise; others are shown once.
+    the samples that fired too little are shown again, each alone (batch size 1) after the batch,
+    as sample by sample: the others are not learned again, and a retry costs one sample's steps
+    instead of a whole batch's (compiled steps compile once more, for batch size 1). Only encoders
+    that are ``snnkit.RateEncoder`` (``poisson``) have a rate to raise; others are shown once.
 
     Every ``assign_every`` training samples the readouts (``evaluations``) are fitted on the output
     activity of the last ``window`` training samples; the running training accuracy of each is
