@@ -268,10 +268,15 @@ def test_a_sweep_table_in_the_experiment_file_gives_the_settings_and_the_command
 def test_ctrl_c_twice_stops_the_trials_at_once_and_still_writes_the_results(experiment, tmp_path):
     args = ["sweep", str(experiment), "--grid", "run.samples=500", "--backend", "local", "--output", str(tmp_path)]
 
+    def recording():
+        """Whether a trial runs and its recording has begun (before that, stopping it records nothing)."""
+        records = [json.loads(path.read_text()) for path in (tmp_path / "trials").glob("*.json")]
+        return any(r["status"] == "running" and Path(r["path"]).exists() for r in records)
+
     def interrupt():
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if any("running" in path.read_text() for path in (tmp_path / "trials").glob("*.json")):
+            if recording():
                 os.kill(os.getpid(), signal.SIGINT)
                 time.sleep(0.5)
                 os.kill(os.getpid(), signal.SIGINT)
