@@ -134,19 +134,18 @@ class Connection(nn.Module, ABC):
             self.weight.clamp_(self.wmin, self.wmax)
 
     def renormalize(self) -> None:
-        """After a learning run: rescale the weights to ``norm`` when it is set, then set to 0 the
-        weights smaller than the smallest normal float.
+        """After a learning run: rescale the weights to ``norm`` when it is set and, when weights
+        are scaled (``norm``, ``weight_decay``), set to 0 those smaller than the smallest normal float.
 
-        Scaling again and again (``norm``, ``weight_decay``) shrinks the weights of synapses that
-        never learn geometrically, until they are subnormal numbers: they carry no signal (below
-        1.2e-38 in float32) but slow down arithmetic on them (after one epoch of batched
-        Diehl & Cook, 30 % of the input weights were subnormal and training ran at half speed).
+        Scaling again and again shrinks the weights of synapses that never learn geometrically,
+        until they are subnormal numbers: they carry no signal (below 1.2e-38 in float32) but slow
+        down arithmetic on them (after one epoch of batched Diehl & Cook, 30 % of the input weights
+        were subnormal and training ran at half speed).
         """
         if self.norm is not None:
             self.normalize(self.norm)
-        weight = self.weight
-        if isinstance(weight, Tensor) and weight.is_floating_point():
-            weight.masked_fill_(weight.abs() < torch.finfo(weight.dtype).tiny, 0.0)
+        if (self.norm is not None or self.weight_decay) and self.weight.is_floating_point():
+            self.weight.masked_fill_(self.weight.abs() < torch.finfo(self.weight.dtype).tiny, 0.0)
 
     def normalize(self, norm: float) -> None:
         """Scale the weights so that each target neuron's incoming weights sum to ``norm``."""
